@@ -1,0 +1,439 @@
+"""Read and validate lm-eval output folders (``--output_path OUT --log_samples``).
+
+lm-eval 0.4.13 writes ``OUT/<model_name_sanitized>/results_<date_id>.json`` and, next to
+it, one ``samples_<task>_<date_id>.jsonl`` per task (one line per document per filter).
+Several runs of one model (e.g. one per benchmark) are merged; the result is one
+:class:`EvalResults` holding, per shadow task, the model's 0/1 score on each item keyed by
+the item's stable ``shadow_id`` (``doc_id`` is a position and is never used to pair).
+
+Everything wrong with the input raises :class:`ShadowSuiteError` with one line naming
+the file; a partial run (tasks without samples) is recorded per task, not fatal.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from shadow_suite.benchmarks import BENCHMARKS
+from shadow_suite.errors import ShadowSuiteError
+
+TASK_PREFIX = "shadow_"
+# keys every shadow document carries (written by the task pack's process_docs hook)
+SHADOW_KEYS = (
+    "shadow_id",
+    "shadow_benchmark",
+    "shadow_variant",
+    "shadow_seed",
+    "shadow_data_sha256",
+    "shadow_n_source",
+    "shadow_n_applied",
+)
+ORIG = "orig"
+# model_args keys whose values must not end up in a report card
+_SECRET_ARG = re.compile(r"key|token|secret|password|auth", re.IGNORECASE)
+_SEED_KEYS = ("random_seed", "numpy_seed", "torch_seed", "fewshot_seed")
+
+
+@dataclass
+class TaskSamples:
+    """The per-item scores of one shadow task (one benchmark x variant)."""
+
+    task: str
+    benchmark: str
+    variant: str
+    metric: str  # e.g. "acc_norm,none"
+    scores: dict[str, float]  # shadow_id -> 0.0 / 1.0
+    n_choices: dict[str, int]  # shadow_id -> answer options (0 for free generation)
+    seed: int
+    data_sha256: str
+    n_source: int
+    n_applied: int
+    samples_file: str
+    results_file: str
+    run_date: float
+
+
+@dataclass
+class RunInfo:
+    """What one results_*.json says about the run that wrote it."""
+
+    results_file: str
+    model_name: str
+    model_source: str
+    model_args: dict[str, str]
+    model_revision: str | None
+    model_sha: str | None
+    model_dtype: str | None
+    model_num_parameters: int | None
+    batch_size: str | None
+    limit: float | None
+    seeds: dict[str, int | None]
+    lm_eval_version: str | None
+    transformers_version: str | None
+    date: float
+    total_evaluation_time_seconds: float | None
+    chat_template_sha: str | None
+    system_instruction_sha: str | None
+    n_shot: dict[str, int]
+    task_versions: dict[str, str]
+
+
+@dataclass
+class TaskStatus:
+    """How one task fared: 'ok', 'missing_samples', 'replaced' (a later run superseded
+    it), 'no_orig' (nothing to pair with), 'not_run' (known but absent)."""
+
+    task: str
+    status: str
+    n_items: int = 0
+    message: str = ""
+
+
+@dataclass
+class EvalResults:
+    runs: list[RunInfo]
+    tasks: dict[str, TaskSamples]
+    statuses: list[TaskStatus] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _load_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ShadowSuiteError(f"{path}: corrupt JSON ({err})") from None
+    except OSError as err:
+        raise ShadowSuiteError(f"{path}: cannot read ({err.strerror})") from None
+
+
+def find_results_files(paths: Iterable[str | Path]) -> list[Path]:
+    """Every ``results_*.json`` under the given folders (or the files themselves)."""
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            raise ShadowSuiteError(f"{path}: no such file or folder")
+        if path.is_file():
+            if not (path.name.startswith("results_") and path.suffix == ".json"):
+                raise ShadowSuiteError(f"{path}: not an lm-eval results_<date>.json file")
+            found.append(path)
+            continue
+        hits = sorted(path.rglob("results_*.json"))
+        if not hits:
+            raise ShadowSuiteError(
+                f"{path}: no lm-eval results_*.json inside; run lm_eval with "
+                "--output_path DIR --log_samples"
+            )
+        found.extend(hits)
+    # the same file given twice (folder and file) counts once
+    return sorted({p.resolve() for p in found})
+
+
+def _parse_model_args(raw: Any) -> dict[str, str]:
+    if isinstance(raw, dict):
+        items = [(str(k), str(v)) for k, v in raw.items()]
+    elif isinstance(raw, str) and raw.strip():
+        items = []
+        for part in raw.split(","):
+            key, _, value = part.partition("=")
+            items.append((key.strip(), value.strip()))
+    else:
+        items = []
+    return {k: ("<redacted>" if _SECRET_ARG.search(k) else v) for k, v in items}
+
+
+def _opt_float(value: Any) -> float | None:
+    try:
+        return None if value is None else float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _run_info(path: Path, data: dict[str, Any]) -> RunInfo:
+    config = data.get("config") or {}
+    if not isinstance(config, dict):
+        raise ShadowSuiteError(f"{path}: field 'config' is not an object")
+    model_args = _parse_model_args(config.get("model_args"))
+    name = data.get("model_name") or model_args.get("pretrained") or model_args.get("model")
+    num_params = config.get("model_num_parameters")
+    return RunInfo(
+        results_file=str(path),
+        model_name=str(name or "unknown model"),
+        model_source=str(data.get("model_source") or config.get("model") or "unknown"),
+        model_args=model_args,
+        model_revision=config.get("model_revision") or None,
+        model_sha=config.get("model_sha") or None,
+        model_dtype=None if config.get("model_dtype") is None else str(config["model_dtype"]),
+        model_num_parameters=int(num_params) if isinstance(num_params, int | float) else None,
+        batch_size=None if config.get("batch_size") is None else str(config["batch_size"]),
+        limit=_opt_float(config.get("limit")),
+        seeds={k: config.get(k) for k in _SEED_KEYS},
+        lm_eval_version=data.get("lm_eval_version"),
+        transformers_version=data.get("transformers_version"),
+        date=_opt_float(data.get("date")) or path.stat().st_mtime,
+        total_evaluation_time_seconds=_opt_float(data.get("total_evaluation_time_seconds")),
+        chat_template_sha=data.get("chat_template_sha"),
+        system_instruction_sha=data.get("system_instruction_sha"),
+        n_shot={
+            k: int(v)
+            for k, v in (data.get("n-shot") or {}).items()
+            if k.startswith(TASK_PREFIX) and isinstance(v, int | float)
+        },
+        task_versions={
+            k: str(v) for k, v in (data.get("versions") or {}).items() if k.startswith(TASK_PREFIX)
+        },
+    )
+
+
+def _shadow_tasks(path: Path, data: dict[str, Any]) -> list[str]:
+    """Leaf shadow tasks of a results file (groups like ``shadow_suite`` excluded)."""
+    results = data.get("results")
+    if not isinstance(results, dict):
+        raise ShadowSuiteError(f"{path}: not an lm-eval results file (no 'results' object)")
+    groups = set(data.get("groups") or {}) | set(data.get("group_subtasks") or {})
+    return sorted(t for t in results if t.startswith(TASK_PREFIX) and t not in groups)
+
+
+def _samples_files(results_path: Path) -> dict[str, Path]:
+    date_id = results_path.stem[len("results_") :]
+    suffix = f"_{date_id}.jsonl"
+    return {
+        p.name[len("samples_") : -len(suffix)]: p
+        for p in results_path.parent.glob(f"samples_*{suffix}")
+        if p.name.endswith(suffix)
+    }
+
+
+def _metric_of(benchmark: str, where: str) -> tuple[str, str]:
+    if benchmark not in BENCHMARKS:
+        raise ShadowSuiteError(
+            f"{where}: unknown shadow_benchmark {benchmark!r}; known: {', '.join(BENCHMARKS)}"
+        )
+    metric, _, filter_name = BENCHMARKS[benchmark].primary_metric.partition(",")
+    return metric, filter_name or "none"
+
+
+def _n_choices(line: dict[str, Any]) -> int:
+    """Answer options of a multiple-choice item (one loglikelihood request per option);
+    0 for free generation, whose requests carry generation kwargs instead."""
+    arguments = line.get("arguments")
+    if not isinstance(arguments, dict) or not arguments:
+        return 0
+    first = next(iter(arguments.values()))
+    if isinstance(first, dict) and isinstance(first.get("arg_1"), dict):
+        return 0  # generate_until: (context, gen_kwargs)
+    return len(arguments)
+
+
+def read_samples(path: Path, results_path: Path, task: str, run_date: float) -> TaskSamples:
+    """One samples_<task>_<date>.jsonl -> per-item 0/1 scores under the primary metric."""
+    scores: dict[str, float] = {}
+    n_choices: dict[str, int] = {}
+    meta: dict[str, Any] | None = None
+    metric = filter_name = ""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as err:
+        raise ShadowSuiteError(f"{path}: cannot read ({err})") from None
+    for number, text in enumerate(lines, start=1):
+        if not text.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            line = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise ShadowSuiteError(f"{where}: corrupt JSON ({err.msg})") from None
+        doc = line.get("doc") if isinstance(line, dict) else None
+        if not isinstance(doc, dict):
+            raise ShadowSuiteError(f"{where}: no 'doc' object; not an lm-eval samples file")
+        missing = [k for k in SHADOW_KEYS if k not in doc]
+        if missing:
+            raise ShadowSuiteError(
+                f"{where}: document lacks {', '.join(missing)}; not produced by the "
+                "shadow-suite task pack"
+            )
+        if meta is None:
+            meta = {k: doc[k] for k in SHADOW_KEYS}
+            metric, filter_name = _metric_of(str(doc["shadow_benchmark"]), where)
+        else:
+            for key in ("shadow_benchmark", "shadow_variant", "shadow_seed", "shadow_data_sha256"):
+                if doc[key] != meta[key]:
+                    raise ShadowSuiteError(
+                        f"{where}: {key} is {doc[key]!r} but earlier lines say {meta[key]!r}"
+                    )
+        if line.get("filter", "none") != filter_name:
+            continue
+        if metric not in line:
+            raise ShadowSuiteError(f"{where}: no per-item value for metric {metric!r}")
+        value = line[metric]
+        if value not in (0, 1, 0.0, 1.0, True, False):
+            raise ShadowSuiteError(
+                f"{where}: metric {metric!r} is {value!r}; paired tests need 0/1 per item"
+            )
+        item_id = str(doc["shadow_id"])
+        if item_id in scores:
+            raise ShadowSuiteError(f"{where}: shadow_id {item_id!r} appears twice")
+        scores[item_id] = float(value)
+        n_choices[item_id] = _n_choices(line)
+    if meta is None:
+        raise ShadowSuiteError(f"{path}: no samples in file")
+    if not scores:
+        raise ShadowSuiteError(f"{path}: no line with filter {filter_name!r} for metric {metric!r}")
+    return TaskSamples(
+        task=task,
+        benchmark=str(meta["shadow_benchmark"]),
+        variant=str(meta["shadow_variant"]),
+        metric=f"{metric},{filter_name}",
+        scores=scores,
+        n_choices=n_choices,
+        seed=int(meta["shadow_seed"]),
+        data_sha256=str(meta["shadow_data_sha256"]),
+        n_source=int(meta["shadow_n_source"]),
+        n_applied=int(meta["shadow_n_applied"]),
+        samples_file=str(path),
+        results_file=str(results_path),
+        run_date=run_date,
+    )
+
+
+def _identity(run: RunInfo) -> tuple[str, str | None, str | None]:
+    return (run.model_name, run.model_revision, run.model_sha)
+
+
+def _check_same_model(runs: Sequence[RunInfo]) -> None:
+    first = runs[0]
+    for run in runs[1:]:
+        if _identity(run) != _identity(first):
+            raise ShadowSuiteError(
+                f"results of different models: {first.model_name!r} (revision "
+                f"{first.model_revision}) in {first.results_file} and {run.model_name!r} "
+                f"(revision {run.model_revision}) in {run.results_file}; give one model's runs"
+            )
+        for key in _SEED_KEYS:
+            if run.seeds.get(key) != first.seeds.get(key):
+                raise ShadowSuiteError(
+                    f"conflicting {key}: {first.seeds.get(key)} in {first.results_file}, "
+                    f"{run.seeds.get(key)} in {run.results_file}"
+                )
+
+
+def _known_variants(benchmark: str) -> list[str]:
+    try:
+        from shadow_suite.variants import VARIANTS  # written in parallel; optional here
+    except Exception:
+        return []
+    try:
+        return sorted(VARIANTS.get(benchmark, {}))
+    except AttributeError:
+        return []
+
+
+def load_results(paths: Iterable[str | Path]) -> EvalResults:
+    """Read, validate and merge lm-eval output folders of one model."""
+    files = find_results_files(paths)
+    loaded = [(p, _load_json(p)) for p in files]
+    for path, data in loaded:
+        if not isinstance(data, dict):
+            raise ShadowSuiteError(f"{path}: not an lm-eval results file (not an object)")
+    runs = [_run_info(p, d) for p, d in loaded]
+    _check_same_model(runs)
+
+    statuses: list[TaskStatus] = []
+    warnings: list[str] = []
+    tasks: dict[str, TaskSamples] = {}
+    other_tasks: set[str] = set()
+    n_with_tasks = 0
+    n_samples_found = 0
+    # oldest first, so a later run of the same task replaces an earlier one
+    for (path, data), run in sorted(zip(loaded, runs, strict=True), key=lambda x: x[1].date):
+        shadow = _shadow_tasks(path, data)
+        other_tasks |= {t for t in data["results"] if not t.startswith(TASK_PREFIX)}
+        if not shadow:
+            continue
+        n_with_tasks += 1
+        files = _samples_files(path)
+        for task in shadow:
+            if task not in files:
+                statuses.append(
+                    TaskStatus(task, "missing_samples", 0, f"no samples file next to {path.name}")
+                )
+                continue
+            n_samples_found += 1
+            samples = read_samples(files[task], path, task, run.date)
+            previous = tasks.get(task)
+            if previous is not None:
+                if (previous.seed, previous.data_sha256) != (samples.seed, samples.data_sha256):
+                    raise ShadowSuiteError(
+                        f"{task}: runs disagree on seed or data "
+                        f"({previous.samples_file}: seed {previous.seed}, "
+                        f"data {previous.data_sha256[:12]}; {samples.samples_file}: seed "
+                        f"{samples.seed}, data {samples.data_sha256[:12]})"
+                    )
+                statuses.append(
+                    TaskStatus(
+                        task,
+                        "replaced",
+                        len(previous.scores),
+                        f"superseded by the later run {Path(samples.results_file).name}",
+                    )
+                )
+            tasks[task] = samples
+
+    if n_with_tasks == 0:
+        found = ", ".join(sorted(other_tasks)[:8]) or "none"
+        raise ShadowSuiteError(
+            f"no shadow-suite tasks in {', '.join(str(p) for p in files)} (found: {found}); "
+            "run lm_eval with --tasks shadow_suite"
+        )
+    if n_samples_found == 0:
+        raise ShadowSuiteError(
+            f"no per-sample files next to {', '.join(str(p) for p in files)}; "
+            "rerun lm_eval with --log_samples"
+        )
+    seeds = {t.seed for t in tasks.values()}
+    if len(seeds) > 1:
+        by_seed = {t.seed: t.samples_file for t in tasks.values()}
+        raise ShadowSuiteError(
+            "conflicting shadow_seed across tasks: "
+            + "; ".join(f"{s} in {f}" for s, f in sorted(by_seed.items()))
+        )
+
+    benchmarks = {t.benchmark for t in tasks.values()}
+    has_orig = {t.benchmark for t in tasks.values() if t.variant == ORIG}
+    for task in sorted(tasks.values(), key=lambda t: t.task):
+        if task.benchmark not in has_orig:
+            statuses.append(
+                TaskStatus(
+                    task.task,
+                    "no_orig",
+                    len(task.scores),
+                    f"shadow_{task.benchmark}_orig not in these results; nothing to pair with",
+                )
+            )
+        else:
+            statuses.append(TaskStatus(task.task, "ok", len(task.scores)))
+    for bench in BENCHMARKS:
+        if bench not in benchmarks:
+            statuses.append(
+                TaskStatus(f"shadow_{bench}", "not_run", 0, "benchmark not in these results")
+            )
+            continue
+        present = {t.variant for t in tasks.values() if t.benchmark == bench}
+        for variant in _known_variants(bench):
+            if variant not in present and variant != ORIG:
+                statuses.append(
+                    TaskStatus(
+                        f"shadow_{bench}_{variant}", "not_run", 0, "variant not in these results"
+                    )
+                )
+    if other_tasks:
+        warnings.append(f"ignored non-shadow tasks: {', '.join(sorted(other_tasks))}")
+    sources = {r.model_source for r in runs}
+    if len(sources) > 1:
+        warnings.append(f"runs used different backends ({', '.join(sorted(sources))})")
+    return EvalResults(runs=runs, tasks=tasks, statuses=statuses, warnings=warnings)

@@ -1,0 +1,200 @@
+"""Paired statistics for benchmark-vs-variant accuracy: pure functions on numpy arrays.
+
+Everything here works on 0/1 correctness vectors of items paired by their stable id, so
+the tests can check each number against a hand computation.
+
+- ``mcnemar_exact``: exact (binomial) McNemar test on the discordant pairs.
+- ``holm``: Holm's step-down adjustment of a family of p-values.
+- ``bootstrap_benchmark``: one vectorised paired bootstrap over the items of a benchmark
+  that yields, per resample, every per-variant and per-benchmark number the card shows.
+- ``above_chance``: one-sided binomial test that accuracy exceeds the chance level.
+- ``wilson_interval``: a 95% interval for a plain accuracy.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+DEFAULT_N_BOOT = 10_000
+DEFAULT_SEED = 20260407
+CONFIDENCE = 0.95
+# resamples per chunk: bounds memory at chunk x n_items counts (MMLU: 500 x 14k floats)
+_CHUNK = 500
+
+
+def mcnemar_exact(orig_only: int, variant_only: int) -> float:
+    """Two-sided exact McNemar p-value.
+
+    ``orig_only`` (b) counts pairs right on the original and wrong on the variant,
+    ``variant_only`` (c) the reverse. Under no difference each discordant pair is a fair
+    coin, so p is the two-sided binomial test of b successes in b + c trials at 1/2.
+    With no discordant pair there is no evidence either way: p = 1.
+    """
+    if orig_only < 0 or variant_only < 0:
+        raise ValueError("discordant counts must be non-negative")
+    n = orig_only + variant_only
+    if n == 0:
+        return 1.0
+    return float(stats.binomtest(orig_only, n, 0.5, alternative="two-sided").pvalue)
+
+
+def holm(p_values: list[float] | np.ndarray) -> np.ndarray:
+    """Holm step-down adjusted p-values (controls the family-wise error rate).
+
+    Sort ascending; the i-th smallest (0-based) is multiplied by (m - i), then a running
+    maximum keeps the adjusted values monotone, and everything is capped at 1.
+    """
+    p = np.asarray(p_values, dtype=float)
+    m = p.size
+    if m == 0:
+        return p.copy()
+    order = np.argsort(p, kind="stable")
+    scaled = np.minimum(1.0, (m - np.arange(m)) * p[order])
+    adjusted_sorted = np.maximum.accumulate(scaled)
+    out = np.empty(m)
+    out[order] = adjusted_sorted
+    return out
+
+
+def wilson_interval(successes: int, n: int) -> tuple[float, float]:
+    """95% Wilson score interval for an accuracy; (nan, nan) when there are no items."""
+    if n == 0:
+        return (float("nan"), float("nan"))
+    ci = stats.binomtest(successes, n).proportion_ci(confidence_level=CONFIDENCE, method="wilson")
+    return (float(ci.low), float(ci.high))
+
+
+def above_chance(successes: int, n: int, chance: float) -> float:
+    """One-sided p-value that accuracy exceeds ``chance`` (binomial test, 'greater').
+
+    With chance 0 (free-form generation) a single correct item is already above chance;
+    no correct item gives p = 1.
+    """
+    if n == 0:
+        return 1.0
+    if chance <= 0.0:
+        return 0.0 if successes > 0 else 1.0
+    if chance >= 1.0:
+        return 1.0
+    return float(stats.binomtest(successes, n, chance, alternative="greater").pvalue)
+
+
+@dataclass(frozen=True)
+class PairedItems:
+    """One benchmark's items as a matrix: rows are source items, columns variants.
+
+    ``orig[i]`` is 1 when the model got item i right in benchmark form; ``variant[i, v]``
+    when it got the v-th variant of item i right; ``paired[i, v]`` is True where item i has
+    both an original and a v-th variant result (variants skip some items).
+    """
+
+    orig: np.ndarray  # (n_items,) float 0/1
+    variant: np.ndarray  # (n_items, n_variants) float 0/1 (0 where not paired)
+    paired: np.ndarray  # (n_items, n_variants) bool
+
+
+@dataclass(frozen=True)
+class BootstrapDraws:
+    """Per-resample statistics of one benchmark (arrays of length n_boot).
+
+    Per variant (n_boot, n_variants): accuracy on the original and on the variant over the
+    paired items, and the gap. Per benchmark (n_boot,): the same pooled as the plain mean
+    over variants. NaN where a resample drew no paired item for a variant.
+    """
+
+    orig_acc: np.ndarray
+    variant_acc: np.ndarray
+    gap: np.ndarray
+    bench_orig_acc: np.ndarray
+    bench_variant_acc: np.ndarray
+    bench_gap: np.ndarray
+
+
+def _pooled(per_variant: np.ndarray) -> np.ndarray:
+    # mean over variants; a NaN variant (no pairs drawn) makes that resample NaN
+    return per_variant.mean(axis=-1)
+
+
+def benchmark_stream_seed(seed: int, benchmark: str) -> np.random.Generator:
+    """A generator for one benchmark, independent of which other benchmarks are present."""
+    return np.random.default_rng([seed, zlib.crc32(benchmark.encode("utf-8"))])
+
+
+def point_estimates(items: PairedItems) -> BootstrapDraws:
+    """The statistics on the data itself (every item weighted once), shaped like one draw."""
+    return _weighted(items, np.ones((1, items.orig.size)))
+
+
+def _weighted(items: PairedItems, weights: np.ndarray) -> BootstrapDraws:
+    mask = items.paired.astype(float)
+    n = weights @ mask
+    with np.errstate(invalid="ignore", divide="ignore"):
+        orig_acc = (weights @ (items.orig[:, None] * mask)) / n
+        variant_acc = (weights @ (items.variant * mask)) / n
+    gap = orig_acc - variant_acc
+    return BootstrapDraws(
+        orig_acc=orig_acc,
+        variant_acc=variant_acc,
+        gap=gap,
+        bench_orig_acc=_pooled(orig_acc),
+        bench_variant_acc=_pooled(variant_acc),
+        bench_gap=_pooled(gap),
+    )
+
+
+def bootstrap_benchmark(
+    items: PairedItems, n_boot: int, rng: np.random.Generator
+) -> BootstrapDraws:
+    """Paired bootstrap: resample source items with replacement, keep each item's pairs.
+
+    Resampling whole items (not pairs per variant) keeps the correlation between an item's
+    original and its variants, and between variants of the same item, so one set of draws
+    serves the per-variant CIs and the pooled benchmark CI. Counts per item are built with
+    ``bincount`` in chunks and applied by matrix products, so memory stays at
+    chunk x n_items.
+    """
+    n_items = items.orig.size
+    if n_items == 0:
+        raise ValueError("no items to resample")
+    parts: list[BootstrapDraws] = []
+    done = 0
+    while done < n_boot:
+        size = min(_CHUNK, n_boot - done)
+        idx = rng.integers(0, n_items, size=(size, n_items))
+        flat = (idx + (np.arange(size) * n_items)[:, None]).ravel()
+        counts = np.bincount(flat, minlength=size * n_items).reshape(size, n_items)
+        parts.append(_weighted(items, counts.astype(float)))
+        done += size
+    return BootstrapDraws(
+        *(
+            np.concatenate([getattr(p, f) for p in parts])
+            for f in BootstrapDraws.__dataclass_fields__
+        )
+    )
+
+
+def percentile_ci(draws: np.ndarray) -> tuple[float, float]:
+    """Percentile 95% interval along axis 0, ignoring NaN draws; (nan, nan) if all NaN."""
+    finite = draws[np.isfinite(draws)]
+    if finite.size == 0:
+        return (float("nan"), float("nan"))
+    alpha = (1.0 - CONFIDENCE) / 2.0
+    low, high = np.quantile(finite, [alpha, 1.0 - alpha])
+    return (float(low), float(high))
+
+
+def paired_bootstrap_ci(
+    orig: np.ndarray, variant: np.ndarray, n_boot: int = DEFAULT_N_BOOT, seed: int = DEFAULT_SEED
+) -> tuple[float, float]:
+    """95% percentile CI of mean(orig - variant) for one set of fully paired items."""
+    orig = np.asarray(orig, dtype=float)
+    variant = np.asarray(variant, dtype=float)
+    items = PairedItems(
+        orig=orig, variant=variant[:, None], paired=np.ones((orig.size, 1), dtype=bool)
+    )
+    draws = bootstrap_benchmark(items, n_boot, np.random.default_rng(seed))
+    return percentile_ci(draws.gap[:, 0])

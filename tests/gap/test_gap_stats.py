@@ -1,0 +1,82 @@
+"""The paired statistics against hand-computed values and a simulated coverage check."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats as sps
+
+from shadow_suite.gap import stats
+
+
+def test_mcnemar_exact_matches_hand_computed_binomial() -> None:
+    # b=8, c=2: p = 2 * P(X <= 2 | n=10, 1/2) = 2 * (1 + 10 + 45) / 1024
+    assert stats.mcnemar_exact(8, 2) == pytest.approx(112 / 1024)
+    assert stats.mcnemar_exact(2, 8) == pytest.approx(112 / 1024)
+    # b=5, c=0: p = 2 * (1/2)^5
+    assert stats.mcnemar_exact(5, 0) == pytest.approx(2 / 32)
+    # balanced discordance: no evidence
+    assert stats.mcnemar_exact(3, 3) == pytest.approx(1.0)
+    # no discordant pair at all
+    assert stats.mcnemar_exact(0, 0) == 1.0
+
+
+def test_holm_on_known_p_values() -> None:
+    # sorted: 0.005*4=0.02, 0.01*3=0.03, 0.03*2=0.06, 0.04*1=0.04 -> running max 0.06
+    adjusted = stats.holm([0.01, 0.04, 0.03, 0.005])
+    np.testing.assert_allclose(adjusted, [0.03, 0.06, 0.06, 0.02])
+    np.testing.assert_allclose(stats.holm([0.5, 0.9]), [1.0, 1.0])
+    assert stats.holm([]).size == 0
+
+
+def test_wilson_and_above_chance() -> None:
+    low, high = stats.wilson_interval(50, 100)
+    assert low == pytest.approx(0.4038, abs=1e-3) and high == pytest.approx(0.5962, abs=1e-3)
+    # 30/100 at chance 1/4: P(X >= 30) for Binomial(100, 0.25)
+    assert stats.above_chance(30, 100, 0.25) == pytest.approx(sps.binom.sf(29, 100, 0.25))
+    assert stats.above_chance(0, 10, 0.0) == 1.0
+    assert stats.above_chance(1, 10, 0.0) == 0.0
+    assert all(math.isnan(x) for x in stats.wilson_interval(0, 0))
+
+
+def test_point_estimates_pool_variants_by_plain_mean() -> None:
+    orig = np.array([1, 1, 1, 0], dtype=float)
+    variant = np.array([[0, 1], [1, 0], [1, 0], [0, 0]], dtype=float)
+    paired = np.array([[1, 1], [1, 1], [1, 0], [1, 0]], dtype=bool)
+    point = stats.point_estimates(stats.PairedItems(orig, variant, paired))
+    # variant 0 over 4 items: orig 3/4, variant 2/4 -> gap 1/4
+    # variant 1 over items 0,1: orig 2/2, variant 1/2 -> gap 1/2
+    np.testing.assert_allclose(point.gap[0], [0.25, 0.5])
+    assert point.bench_gap[0] == pytest.approx(0.375)
+
+
+def test_bootstrap_is_reproducible_and_seed_dependent() -> None:
+    rng = np.random.default_rng(0)
+    o = (rng.random(300) < 0.7).astype(float)
+    v = o * (rng.random(300) > 0.2)
+    a = stats.paired_bootstrap_ci(o, v, n_boot=2000, seed=7)
+    b = stats.paired_bootstrap_ci(o, v, n_boot=2000, seed=7)
+    c = stats.paired_bootstrap_ci(o, v, n_boot=2000, seed=8)
+    assert a == b
+    assert a != c
+    assert a[0] < np.mean(o - v) < a[1]
+
+
+def test_bootstrap_ci_covers_true_gap_at_stated_rate() -> None:
+    """200 simulated paired data sets with a known gap; the 95% CI must cover it about
+    95% of the time. Binomial tolerance: 3.5 standard errors of a 200-trial rate."""
+    rng = np.random.default_rng(12345)
+    n_sims, n_items = 200, 300
+    p_orig, p_drop = 0.7, 0.2
+    true_gap = p_orig * p_drop  # variant loses a right orig answer with prob p_drop
+    covered = 0
+    for sim in range(n_sims):
+        o = (rng.random(n_items) < p_orig).astype(float)
+        v = o * (rng.random(n_items) >= p_drop)
+        low, high = stats.paired_bootstrap_ci(o, v, n_boot=1000, seed=sim)
+        covered += low <= true_gap <= high
+    rate = covered / n_sims
+    tolerance = 3.5 * math.sqrt(0.95 * 0.05 / n_sims)
+    assert abs(rate - 0.95) <= tolerance, f"coverage {rate:.3f}"
