@@ -18,6 +18,7 @@ from shadow_suite.errors import ShadowSuiteError
 # module path of each subcommand, in the order shown by --help
 SUBCOMMANDS: list[str] = [
     "shadow_suite.data",
+    "shadow_suite.spectral.cli",
 ]
 
 

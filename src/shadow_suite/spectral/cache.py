@@ -1,0 +1,75 @@
+"""Per-tensor result cache, so an interrupted or repeated run recomputes nothing finished.
+
+Key: SHA-256 of the tensor's stored bytes with its dtype and shape (and the base tensor's, for
+an update), the method and ``METHOD_VERSION``. Keying on the tensor's own bytes rather than on
+the whole file means no pass over a multi-GB shard is needed before resuming, identical tensors
+(tied embeddings, layers a fine-tune left untouched) are computed once, and a re-saved shard
+with unchanged tensors still hits. Entries are ``.npz`` files written to a temporary name and
+moved into place with ``os.replace``, so a killed run never leaves a half-written entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+# Bump when any computed number would change for the same input.
+METHOD_VERSION = "spectral-1"
+
+
+def default_cache_dir() -> Path:
+    root = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(root) / "shadow-suite" / "spectral"
+
+
+def tensor_digest(raw: bytes | bytearray | memoryview, dtype: str, shape: tuple[int, ...]) -> str:
+    digest = hashlib.sha256(f"{dtype}{list(shape)}".encode())
+    digest.update(raw)
+    return digest.hexdigest()
+
+
+def cache_key(*parts: str) -> str:
+    return hashlib.sha256("|".join((METHOD_VERSION, *parts)).encode()).hexdigest()
+
+
+def _entry_path(cache_dir: Path, key: str) -> Path:
+    return cache_dir / key[:2] / f"{key}.npz"
+
+
+def load_entry(cache_dir: Path | None, key: str) -> dict[str, Any] | None:
+    """The cached arrays and metrics for ``key``, or None (also for an unreadable entry)."""
+    if cache_dir is None:
+        return None
+    path = _entry_path(cache_dir, key)
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            entry = {name: data[name] for name in data.files}
+        entry["metrics"] = json.loads(str(entry["metrics"]))
+        return entry
+    except (OSError, ValueError, KeyError):
+        return None  # damaged entry: recompute and overwrite
+
+
+def store_entry(
+    cache_dir: Path | None, key: str, metrics: dict[str, Any], **arrays: np.ndarray
+) -> None:
+    if cache_dir is None:
+        return
+    path = _entry_path(cache_dir, key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npz")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            np.savez(handle, metrics=np.array(json.dumps(metrics)), **arrays)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,488 @@
+"""``analyze_model``: stream a checkpoint tensor by tensor, decompose, measure, summarise.
+
+A single background thread reads (and hashes) the next tensor while the current one is
+decomposed, so disk and compute overlap; at most two tensors are in memory at any time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import platform
+import re
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from shadow_suite import __version__
+from shadow_suite.errors import ShadowSuiteError
+from shadow_suite.spectral import cache as cache_mod
+from shadow_suite.spectral.linalg import as_matrix, matrix_stats, nonfinite_counts
+from shadow_suite.spectral.metrics import (
+    NOISE_DOMINATED_RELATIVE_CHANGE,
+    SPECTRUM_METRICS,
+    UPDATE_METRICS,
+    spectrum_metrics,
+    update_metrics,
+)
+from shadow_suite.spectral.names import layer_index, module_kind
+from shadow_suite.spectral.reader import (
+    SIGNIFICAND_BITS,
+    Checkpoint,
+    TensorInfo,
+    open_checkpoint,
+    read_tensor,
+)
+from shadow_suite.spectral.result import SCHEMA, SCHEMA_VERSION, SpectralResult
+from shadow_suite.spectral.summary import clean, summarize
+
+# A base sharing fewer than this share of the model's matrices (by name and shape) is taken to
+# be a different architecture: comparing it would be meaningless, so it is refused.
+MIN_MATCHED_SHARE = 0.5
+
+
+@dataclass(frozen=True)
+class Job:
+    info: TensorInfo
+    base: TensorInfo | None
+    shared_rows: int | None  # compare only the first rows (vocabulary grown by added tokens)
+    note: str | None
+
+
+@dataclass
+class Loaded:
+    job: Job
+    tensor: Any
+    base_tensor: Any
+    key: str
+    cached: dict[str, Any] | None
+    read_s: float
+
+
+def resolve_device(device: str) -> str:
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ShadowSuiteError(f"--device {device}: CUDA is not available on this machine")
+    if device != "cpu" and not device.startswith("cuda"):
+        raise ShadowSuiteError(f"--device {device}: expected auto, cpu or cuda")
+    return device
+
+
+def _package_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version(), "shadow-suite": __version__}
+    for name in ("torch", "numpy", "safetensors", "pandas", "pyarrow", "scipy"):
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            versions[name] = metadata.version(name)
+    return versions
+
+
+def _file_sha256(paths: list[Path], out: dict[Path, str]) -> None:
+    for path in paths:
+        with path.open("rb") as handle:
+            out[path] = hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def _plan(
+    model: Checkpoint, base: Checkpoint | None, pattern: re.Pattern[str] | None
+) -> tuple[list[Job], list[dict[str, Any]], dict[str, Any] | None]:
+    """Which tensors to decompose, which to list as skipped, and the base-matching report."""
+    jobs: list[Job] = []
+    skipped: list[dict[str, Any]] = []
+    selected = [t for t in model.tensors if pattern is None or pattern.search(t.name)]
+    base_by_name = {t.name: t for t in base.tensors} if base is not None else {}
+    only_in_model: list[str] = []
+    mismatched: list[dict[str, Any]] = []
+    matched = 0
+    for info in selected:
+        reason = info.skip_reason()
+        if reason is not None:
+            skipped.append({"info": info, "reason": reason})
+            continue
+        base_info, shared_rows, note = None, None, None
+        if base is not None:
+            candidate = base_by_name.get(info.name)
+            if candidate is None:
+                only_in_model.append(info.name)
+            elif candidate.shape == info.shape and candidate.skip_reason() is None:
+                base_info = candidate
+            elif (
+                len(info.shape) == 2
+                and len(candidate.shape) == 2
+                and info.shape[1] == candidate.shape[1]
+                and candidate.skip_reason() is None
+            ):
+                base_info = candidate
+                shared_rows = min(info.shape[0], candidate.shape[0])
+                grown = info.shape[0] - candidate.shape[0]
+                note = (
+                    f"compared the {shared_rows} shared rows "
+                    f"({'grown' if grown > 0 else 'shrunk'} by {abs(grown)} rows vs base, "
+                    "e.g. added tokens)"
+                )
+                mismatched.append(
+                    {
+                        "name": info.name,
+                        "shape": list(info.shape),
+                        "base_shape": list(candidate.shape),
+                        "note": note,
+                    }
+                )
+            else:
+                mismatched.append(
+                    {
+                        "name": info.name,
+                        "shape": list(info.shape),
+                        "base_shape": list(candidate.shape),
+                        "note": "not compared",
+                    }
+                )
+            matched += base_info is not None
+        jobs.append(Job(info, base_info, shared_rows, note))
+    report = None
+    if base is not None:
+        model_names = {t.name for t in model.tensors}
+        only_in_base = [
+            t.name
+            for t in base.tensors
+            if t.name not in model_names and (pattern is None or pattern.search(t.name))
+        ]
+        model_type = model.config.get("model_type")
+        base_type = base.config.get("model_type")
+        if model_type and base_type and model_type != base_type:
+            raise ShadowSuiteError(
+                f"{base.root}: base is a different architecture "
+                f"(model_type {base_type!r}, model is {model_type!r})"
+            )
+        if jobs and matched < MIN_MATCHED_SHARE * len(jobs):
+            raise ShadowSuiteError(
+                f"{base.root}: base looks like a different architecture: only {matched} of "
+                f"{len(jobs)} matrices match the model by name and shape"
+            )
+        report = {
+            "only_in_model": only_in_model,
+            "only_in_base": only_in_base,
+            "shape_mismatch": mismatched,
+        }
+    return jobs, skipped, report
+
+
+def _load(job: Job, cache_dir: Path | None, method: str, top_k: int, fit_alpha: bool) -> Loaded:
+    start = time.perf_counter()
+    tensor, raw = read_tensor(job.info)
+    parts = [method, f"alpha={fit_alpha}"]
+    parts.append(
+        cache_mod.tensor_digest(raw, job.info.dtype, job.info.shape)
+        if raw is not None
+        else f"pickle:{job.info.path}:{job.info.name}:{job.info.path.stat().st_mtime_ns}"
+    )
+    base_tensor = None
+    if job.base is not None:
+        base_tensor, base_raw = read_tensor(job.base)
+        parts.append(
+            cache_mod.tensor_digest(base_raw, job.base.dtype, job.base.shape)
+            if base_raw is not None
+            else f"pickle:{job.base.path}:{job.base.name}:{job.base.path.stat().st_mtime_ns}"
+        )
+        parts.append(f"rows={job.shared_rows}:top_k={top_k}")
+    key = cache_mod.cache_key(*parts)
+    cached = cache_mod.load_entry(cache_dir, key)
+    if cached is not None:
+        tensor = base_tensor = None  # not needed: free the memory now
+    return Loaded(job, tensor, base_tensor, key, cached, time.perf_counter() - start)
+
+
+def _prefetch(jobs: list[Job], load: Any) -> Iterator[Loaded]:
+    """Yield loaded jobs in order, reading job i+1 in a thread while job i is processed."""
+    if not jobs:
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="spectral-read") as pool:
+        pending: Future[Loaded] = pool.submit(load, jobs[0])
+        for index in range(len(jobs)):
+            loaded = pending.result()
+            if index + 1 < len(jobs):
+                pending = pool.submit(load, jobs[index + 1])
+            yield loaded
+            del loaded
+
+
+def _compute(
+    loaded: Loaded, device: str, method: str, top_k: int, fit_alpha: bool
+) -> dict[str, Any]:
+    """Metrics and spectra for one job: a dict of cache arrays plus ``metrics``."""
+    job = loaded.job
+    weight, reshape_note = as_matrix(loaded.tensor)
+    nan, inf = nonfinite_counts(weight)
+    base = None
+    if job.base is not None:
+        base, _ = as_matrix(loaded.base_tensor)
+        if job.shared_rows is not None:
+            weight, base = weight[: job.shared_rows], base[: job.shared_rows]
+        base_nan, base_inf = nonfinite_counts(base)
+        if base_nan or base_inf:
+            return {
+                "metrics": {
+                    "status": "nonfinite",
+                    "skip_reason": f"base tensor has {base_nan} NaN and {base_inf} Inf values",
+                }
+            }
+    if nan or inf:
+        return {
+            "metrics": {
+                "status": "nonfinite",
+                "skip_reason": f"{nan} NaN and {inf} Inf values",
+                "nan_count": nan,
+                "inf_count": inf,
+            }
+        }
+    bits = None
+    if job.base is not None:
+        bits = min(SIGNIFICAND_BITS[job.info.dtype], SIGNIFICAND_BITS[job.base.dtype])
+    shape = (int(weight.shape[0]), int(weight.shape[1]))
+    stats = matrix_stats(weight, base, device=device, method=method, noise_bits=bits)
+    metrics: dict[str, Any] = {"status": "ok", "reshape": reshape_note}
+    metrics.update(spectrum_metrics(stats.singular_values, shape, fit_alpha, device))
+    entry: dict[str, Any] = {"singular_values": stats.singular_values}
+    if stats.update_singular_values is not None:
+        metrics.update(
+            update_metrics(
+                stats.update_singular_values,
+                shape,
+                weight_frob2=stats.frobenius2,
+                base_frob2=stats.base_frobenius2,
+                inner=stats.inner,
+                update_frob2=stats.update_frobenius2,
+                noise_frob2=stats.noise_frobenius2,
+                top_k=top_k,
+            )
+        )
+        entry["update_singular_values"] = stats.update_singular_values
+    entry["metrics"] = metrics
+    return entry
+
+
+def _row(info: TensorInfo) -> dict[str, Any]:
+    shape = list(info.shape)
+    rows = shape[0] if shape else 1
+    cols = int(np.prod(shape[1:])) if len(shape) > 1 else 1
+    return {
+        "name": info.name,
+        "kind": module_kind(info.name, len(shape)),
+        "layer": layer_index(info.name),
+        "shape": str(shape),
+        "rows": rows,
+        "cols": cols,
+        "dtype": info.dtype,
+        "file": info.path.name,
+    }
+
+
+def _checkpoint_doc(ckpt: Checkpoint, hashes: dict[Path, str]) -> dict[str, Any]:
+    dtypes: dict[str, int] = {}
+    for info in ckpt.tensors:
+        dtypes[info.dtype] = dtypes.get(info.dtype, 0) + 1
+    return {
+        "path": str(ckpt.root.resolve()),
+        "format": ckpt.format,
+        "model_type": ckpt.config.get("model_type"),
+        "architectures": ckpt.config.get("architectures"),
+        "quantization_config": ckpt.config.get("quantization_config") is not None,
+        "tensors": len(ckpt.tensors),
+        "dtypes": dtypes,
+        "files": [
+            {"name": p.name, "bytes": p.stat().st_size, "sha256": hashes.get(p)} for p in ckpt.files
+        ],
+    }
+
+
+def analyze_model(
+    model_dir: str | os.PathLike[str],
+    base_dir: str | os.PathLike[str] | None = None,
+    *,
+    device: str = "auto",
+    exact_svd: bool = False,
+    modules: str | None = None,
+    top_k: int = 8,
+    fit_alpha: bool = True,
+    cache_dir: str | os.PathLike[str] | None = "default",
+    allow_pickle: bool = False,
+    hash_files: bool = True,
+    progress: bool = False,
+) -> SpectralResult:
+    """Spectra of every 2-D weight of ``model_dir`` (and of its update vs ``base_dir``).
+
+    ``cache_dir``: "default" for ~/.cache/shadow-suite/spectral, None to disable, or a folder.
+    ``modules``: a regular expression; only tensors whose name it matches (re.search) are read.
+    """
+    started = time.perf_counter()
+    device = resolve_device(device)
+    method = "svd" if exact_svd else "gram"
+    try:
+        pattern = re.compile(modules) if modules else None
+    except re.error as err:
+        raise ShadowSuiteError(
+            f"--modules {modules!r}: not a valid regular expression ({err})"
+        ) from None
+    cache_path = (
+        cache_mod.default_cache_dir()
+        if cache_dir == "default"
+        else (Path(cache_dir) if cache_dir is not None else None)
+    )
+    model = open_checkpoint(model_dir, allow_pickle=allow_pickle)
+    base = open_checkpoint(base_dir, allow_pickle=allow_pickle) if base_dir is not None else None
+    jobs, skipped, match_report = _plan(model, base, pattern)
+
+    hashes: dict[Path, str] = {}
+    hasher = None
+    if hash_files:
+        files = list(model.files) + (list(base.files) if base is not None else [])
+        hasher = threading.Thread(target=_file_sha256, args=(files, hashes), daemon=True)
+        hasher.start()
+
+    rows: list[dict[str, Any]] = []
+    for item in skipped:
+        rows.append({**_row(item["info"]), "status": "skipped", "skip_reason": item["reason"]})
+    singular: dict[str, np.ndarray] = {}
+    update_singular: dict[str, np.ndarray] = {}
+    read_s = wait_s = compute_s = 0.0
+    hits = 0
+    from tqdm.auto import tqdm
+
+    def load(job: Job) -> Loaded:
+        return _load(job, cache_path, method, top_k, fit_alpha)
+
+    bar = tqdm(total=len(jobs), unit="tensor", disable=not progress, desc="spectra")
+    try:
+        waited = time.perf_counter()
+        for loaded in _prefetch(jobs, load):
+            wait_s += time.perf_counter() - waited
+            read_s += loaded.read_s
+            tick = time.perf_counter()
+            if loaded.cached is not None:
+                entry, hits = loaded.cached, hits + 1
+            else:
+                entry = _compute(loaded, device, method, top_k, fit_alpha)
+                arrays = {k: v for k, v in entry.items() if k != "metrics"}
+                cache_mod.store_entry(cache_path, loaded.key, entry["metrics"], **arrays)
+            elapsed = time.perf_counter() - tick
+            compute_s += elapsed
+            metrics = dict(entry["metrics"])
+            info = loaded.job.info
+            row = {**_row(info), **metrics, "cached": loaded.cached is not None}
+            row["seconds"] = elapsed
+            row["tensor_key"] = loaded.key
+            if loaded.job.base is not None:
+                row["base_shape"] = str(list(loaded.job.base.shape))
+                row["base_note"] = loaded.job.note
+            rows.append(row)
+            if "singular_values" in entry:
+                singular[info.name] = np.asarray(entry["singular_values"])
+            if "update_singular_values" in entry:
+                update_singular[info.name] = np.asarray(entry["update_singular_values"])
+            del loaded, entry
+            bar.update(1)
+            waited = time.perf_counter()
+    finally:
+        bar.close()
+    if hasher is not None:
+        hasher.join()
+
+    table = _table(rows, base is not None)
+    summary = summarize(table, update_singular)
+    nonfinite = table[table["status"] == "nonfinite"]
+    total_s = time.perf_counter() - started
+    analysed = int((table["status"] == "ok").sum())
+    document: dict[str, Any] = {
+        "schema": SCHEMA,
+        "schema_version": SCHEMA_VERSION,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "model": _checkpoint_doc(model, hashes),
+        "base": _checkpoint_doc(base, hashes) if base is not None else None,
+        "method": {
+            "singular_values": "float64 Gram matrix of the short side + eigvalsh"
+            if method == "gram"
+            else "float64 SVD (svdvals)",
+            "name": method,
+            "method_version": cache_mod.METHOD_VERSION,
+            "device": device,
+            "modules": modules,
+            "alpha": "power-law MLE on eigenvalues s^2 of W^T W above 1e-10 lambda_max, "
+            "xmin by minimum KS distance (WeightWatcher's estimator)"
+            if fit_alpha
+            else None,
+            "update_top_k": top_k,
+            "noise_dominated_below_relative_change": NOISE_DOMINATED_RELATIVE_CHANGE,
+            "nd_rule": "tensors with more than 2 dims are reshaped to (shape[0], prod(rest))",
+            "cache_dir": str(cache_path) if cache_path is not None else None,
+        },
+        "environment": _package_versions(),
+        "timings": {
+            "total_s": total_s,
+            "read_s": read_s,
+            "read_wait_s": wait_s,
+            "compute_s": compute_s,
+            "tensors_per_s": len(jobs) / total_s if total_s > 0 else None,
+        },
+        "counts": {
+            "tensors": len(model.tensors),
+            "selected": len(jobs) + len(skipped),
+            "analyzed": analysed,
+            "skipped": len(skipped),
+            "nonfinite": len(nonfinite),
+            "cached": hits,
+        },
+        "summary": summary,
+        "skipped": [{"name": s["info"].name, "reason": s["reason"]} for s in skipped],
+        "nonfinite": [
+            {"name": r.name, "reason": r.skip_reason} for r in nonfinite.itertuples(index=False)
+        ],
+        "unmatched": match_report,
+    }
+    return SpectralResult(table, clean(document), singular, update_singular)
+
+
+def _table(rows: list[dict[str, Any]], has_base: bool) -> pd.DataFrame:
+    """Tidy table with a stable column order, whatever mix of rows was produced."""
+    columns = [
+        "name",
+        "kind",
+        "layer",
+        "shape",
+        "rows",
+        "cols",
+        "dtype",
+        "file",
+        "status",
+        "skip_reason",
+        "reshape",
+        "nan_count",
+        "inf_count",
+        *SPECTRUM_METRICS,
+    ]
+    if has_base:
+        columns += ["base_shape", "base_note", *UPDATE_METRICS, "update_noise_dominated"]
+    columns += ["cached", "seconds", "tensor_key"]
+    table = pd.DataFrame(rows).reindex(columns=columns)
+    table["layer"] = table["layer"].astype("Int64")
+    for column in ("nan_count", "inf_count"):
+        table[column] = table[column].astype("Int64")
+    for column in ("skip_reason", "reshape", "tensor_key", *(["base_note"] if has_base else [])):
+        table[column] = table[column].astype("string")
+    if has_base:
+        table["update_noise_dominated"] = table["update_noise_dominated"].astype("boolean")
+    table["cached"] = table["cached"].astype("boolean")
+    for column in (*SPECTRUM_METRICS, *(UPDATE_METRICS if has_base else ())):
+        table[column] = table[column].astype(float)
+    return table

@@ -1,0 +1,109 @@
+"""The engine's result and its files: write them atomically, read them back.
+
+An output folder holds three files:
+
+- ``spectra.parquet`` (``spectra.csv`` when pyarrow is missing): the tidy table, one row per
+  tensor, skipped ones included with ``status`` and ``skip_reason``;
+- ``spectra.json``: provenance, counts, summaries (the report card reads this);
+- ``singular_values.npz``: every analysed matrix's singular values (``sv::NAME``) and, with a
+  base, its update's (``update_sv::NAME``), as float32 (metrics were computed in float64).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import pandas as pd
+
+from shadow_suite.errors import ShadowSuiteError
+
+SCHEMA = "shadow-suite.spectra"
+SCHEMA_VERSION = 1
+TABLE_PARQUET = "spectra.parquet"
+TABLE_CSV = "spectra.csv"
+SUMMARY_JSON = "spectra.json"
+SINGULAR_VALUES = "singular_values.npz"
+
+
+@dataclass
+class SpectralResult:
+    table: pd.DataFrame  # one row per tensor
+    document: dict[str, Any]  # the content of spectra.json
+    singular_values: dict[str, np.ndarray] = field(default_factory=dict)
+    update_singular_values: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        return self.document["summary"]
+
+
+def _atomic(path: Path, write: Callable[[IO[bytes]], None]) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_result(result: SpectralResult, out_dir: str | os.PathLike[str]) -> Path:
+    """Write the three files into ``out_dir``; returns the path of spectra.json."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    arrays = {f"sv::{k}": v.astype(np.float32) for k, v in result.singular_values.items()}
+    arrays.update(
+        {f"update_sv::{k}": v.astype(np.float32) for k, v in result.update_singular_values.items()}
+    )
+    _atomic(out / SINGULAR_VALUES, lambda h: np.savez_compressed(h, **arrays))
+    try:
+        import pyarrow  # noqa: F401
+
+        table_name = TABLE_PARQUET
+        _atomic(out / table_name, lambda h: result.table.to_parquet(h, index=False))
+    except ImportError:
+        table_name = TABLE_CSV
+        _atomic(out / table_name, lambda h: h.write(result.table.to_csv(index=False).encode()))
+    result.document["files"] = {"table": table_name, "singular_values": SINGULAR_VALUES}
+    text = json.dumps(result.document, indent=1, allow_nan=False)
+    _atomic(out / SUMMARY_JSON, lambda h: h.write(text.encode("utf-8")))
+    return out / SUMMARY_JSON
+
+
+def load_spectra(path: str | os.PathLike[str]) -> SpectralResult:
+    """Read an output folder (or its spectra.json) written by ``write_result``."""
+    path = Path(path)
+    json_path = path / SUMMARY_JSON if path.is_dir() else path
+    if not json_path.is_file():
+        raise ShadowSuiteError(f"{json_path}: no spectra.json here")
+    try:
+        document = json.loads(json_path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ShadowSuiteError(f"{json_path}: not valid JSON ({err})") from None
+    if document.get("schema") != SCHEMA:
+        raise ShadowSuiteError(f"{json_path}: not a {SCHEMA} document")
+    folder = json_path.parent
+    files = document.get("files", {})
+    table_path = folder / files.get("table", TABLE_PARQUET)
+    if not table_path.is_file():
+        raise ShadowSuiteError(f"{table_path}: per-tensor table missing")
+    table = (
+        pd.read_parquet(table_path) if table_path.suffix == ".parquet" else pd.read_csv(table_path)
+    )
+    singular: dict[str, np.ndarray] = {}
+    update: dict[str, np.ndarray] = {}
+    sv_path = folder / files.get("singular_values", SINGULAR_VALUES)
+    if sv_path.is_file():
+        with np.load(sv_path, allow_pickle=False) as data:
+            for key in data.files:
+                kind, _, name = key.partition("::")
+                (singular if kind == "sv" else update)[name] = data[key]
+    return SpectralResult(table, document, singular, update)
