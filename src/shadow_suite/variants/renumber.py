@@ -1,0 +1,333 @@
+"""GSM8K ``renumbered``: the same problem with new numbers and an exactly recomputed answer.
+
+The solution's calculator annotations (``<<16-3-4=9>>9``) are a dataflow graph: every
+number in an expression is a number from the question (an *input*), the result of an
+earlier annotation, or a constant the wording implies (60 for "hour", 2 for "half").
+We give the inputs new values, re-evaluate every annotation in order with exact
+fractions, and rewrite the question, the solution text and the final ``#### N``.
+
+An item is skipped (None) whenever that graph cannot be trusted: an annotation that does
+not check out in the original, a number in an expression or in the solution text whose
+origin is unknown or ambiguous (the same value is an input and a result, or an input and
+an implied constant), or no new numbers (out of a few tries) that keep every result
+non-negative, every originally whole intermediate whole, and the answer a new
+non-negative integer.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+
+from shadow_suite.variants.arithmetic import (
+    NUMBER,
+    ArithmeticSyntaxError,
+    evaluate,
+    format_number,
+)
+from shadow_suite.variants.core import Doc
+
+ANNOTATION = re.compile(r"<<([^<>=]*)=([^<>]*)>>")
+FINAL = re.compile(r"\n#### ([^\n]+)\s*$")
+# a number as written in text: 16, 1,000, 2.50, .5
+_TEXT_NUMBER = re.compile(r"(?<![\d.,])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|(?<![\d.])\.\d+")
+
+ATTEMPTS = 30
+
+# Values a wording implies without writing digits (so they may appear in expressions).
+_IMPLIED: dict[str, tuple[Fraction, ...]] = {
+    **{
+        w: (Fraction(v),)
+        for v, w in enumerate(
+            [
+                "zero",
+                "one",
+                "two",
+                "three",
+                "four",
+                "five",
+                "six",
+                "seven",
+                "eight",
+                "nine",
+                "ten",
+                "eleven",
+                "twelve",
+                "thirteen",
+                "fourteen",
+                "fifteen",
+                "sixteen",
+                "seventeen",
+                "eighteen",
+                "nineteen",
+                "twenty",
+            ]
+        )
+    },
+    **{
+        w: (Fraction(10 * (i + 3)),)
+        for i, w in enumerate(["thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"])
+    },
+    "hundred": (Fraction(100),),
+    "thousand": (Fraction(1000),),
+    "million": (Fraction(1000000),),
+    "half": (Fraction(2), Fraction(1, 2)),
+    "halves": (Fraction(2), Fraction(1, 2)),
+    "twice": (Fraction(2),),
+    "double": (Fraction(2),),
+    "doubles": (Fraction(2),),
+    "pair": (Fraction(2),),
+    "pairs": (Fraction(2),),
+    "both": (Fraction(2),),
+    "couple": (Fraction(2),),
+    "triple": (Fraction(3),),
+    "thrice": (Fraction(3),),
+    "third": (Fraction(3), Fraction(1, 3)),
+    "quarter": (Fraction(4), Fraction(1, 4), Fraction(25)),
+    "quarters": (Fraction(4), Fraction(1, 4), Fraction(25)),
+    "dozen": (Fraction(12),),
+    "dozens": (Fraction(12),),
+    "percent": (Fraction(100),),
+    "%": (Fraction(100),),
+    "cents": (Fraction(100),),
+    "cent": (Fraction(100),),
+    "dime": (Fraction(10),),
+    "dimes": (Fraction(10),),
+    "nickel": (Fraction(5),),
+    "nickels": (Fraction(5),),
+    "minute": (Fraction(60),),
+    "minutes": (Fraction(60),),
+    "hour": (Fraction(60), Fraction(24)),
+    "hours": (Fraction(60), Fraction(24)),
+    "second": (Fraction(60), Fraction(2)),
+    "seconds": (Fraction(60),),
+    "day": (Fraction(24), Fraction(7), Fraction(30), Fraction(365)),
+    "days": (Fraction(24), Fraction(7), Fraction(30), Fraction(365)),
+    "daily": (Fraction(7), Fraction(30), Fraction(365)),
+    "week": (Fraction(7), Fraction(52)),
+    "weeks": (Fraction(7), Fraction(52)),
+    "weekly": (Fraction(7), Fraction(52)),
+    "month": (Fraction(12), Fraction(30)),
+    "months": (Fraction(12), Fraction(30)),
+    "monthly": (Fraction(12),),
+    "year": (Fraction(12), Fraction(52), Fraction(365)),
+    "years": (Fraction(12), Fraction(52), Fraction(365)),
+    "yearly": (Fraction(12),),
+    "annual": (Fraction(12),),
+    "decade": (Fraction(10),),
+    "century": (Fraction(100),),
+    "feet": (Fraction(12),),
+    "foot": (Fraction(12),),
+    "yard": (Fraction(3),),
+    "yards": (Fraction(3),),
+    "pound": (Fraction(16),),
+    "pounds": (Fraction(16),),
+    "gallon": (Fraction(4), Fraction(128)),
+    "gallons": (Fraction(4), Fraction(128)),
+}
+_ALWAYS_IMPLIED = frozenset({Fraction(0), Fraction(1)})
+
+
+def implied_values(question: str) -> set[Fraction]:
+    values = set(_ALWAYS_IMPLIED)
+    for word in re.findall(r"[a-z]+|%", question.lower()):
+        values.update(_IMPLIED.get(word, ()))
+    return values
+
+
+@dataclass(frozen=True)
+class _QuestionNumber:
+    start: int
+    end: int
+    text: str
+    value: Fraction
+    mutable: bool
+    percent: bool
+
+
+def _parse_number(text: str) -> Fraction:
+    return Fraction(text.replace(",", ""))
+
+
+def _question_numbers(question: str) -> list[_QuestionNumber]:
+    numbers = []
+    for match in _TEXT_NUMBER.finditer(question):
+        text, start, end = match.group(0), match.start(), match.end()
+        value = _parse_number(text)
+        before, after = question[max(0, start - 2) : start], question[end : end + 2]
+        mutable = (
+            value.denominator == 1
+            and "." not in text
+            and value >= 2
+            # times (3:30), fractions (1/2), ordinals/units glued on (5th, 3pm), names
+            # with digits (COVID-19), years
+            and not re.search(r"[:/]$|[A-Za-z]-?$", before)
+            and not re.match(r"^[:/]|^[A-Za-z]", after)
+            and not (len(text) == 4 and 1900 <= value <= 2100)
+        )
+        percent = after.startswith("%") or question[end : end + 8].lstrip().startswith("percent")
+        numbers.append(_QuestionNumber(start, end, text, value, mutable, percent))
+    return numbers
+
+
+def _new_value(old: int, percent: bool, rng: random.Random) -> int:
+    if percent:
+        candidates = list(range(5, 100, 5)) if old % 5 == 0 else list(range(1, 100))
+    elif old <= 12:
+        candidates = list(range(2, 13))
+    else:
+        # keep the magnitude and the roundness: 16 -> 8..24, 250 -> 130..370 in tens
+        step = next(s for s in (1000, 500, 100, 50, 10, 5, 1) if old % s == 0 and old // s >= 2)
+        units = old // step
+        candidates = [step * u for u in range(max(1, units // 2), units * 3 // 2 + 2)]
+    candidates = [c for c in candidates if c != old and c >= 2]
+    return rng.choice(candidates)
+
+
+def _format_like(value: Fraction, original: str) -> str | None:
+    text = format_number(value)
+    if text is None:
+        return None
+    if "," in original and value.denominator == 1:
+        return f"{value.numerator:,}"
+    return text
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Where each number of the item comes from, so new values can be propagated."""
+
+    inputs: dict[Fraction, bool]  # input value -> is a percentage
+    fixed: set[Fraction]  # values that stay: fixed question numbers, implied constants
+    annotations: list[tuple[str, Fraction]]  # (expression, stated result) in order
+    final: Fraction
+    result_index: int  # annotation whose result is the final answer
+
+
+def _plan(question: str, solution: str) -> _Plan | None:
+    final_match = FINAL.search(solution)
+    if not final_match:
+        return None
+    try:
+        final = _parse_number(final_match.group(1).strip())
+        annotations = [(e, _parse_number(r.strip())) for e, r in ANNOTATION.findall(solution)]
+        if not annotations or any(evaluate(e) != r for e, r in annotations):
+            return None  # no annotations, or one that does not check out
+    except (ValueError, ArithmeticSyntaxError, ZeroDivisionError):
+        return None
+    numbers = _question_numbers(question)
+    immutable = {n.value for n in numbers if not n.mutable}
+    implied = implied_values(question)
+    literals = {Fraction(t) for e, _ in annotations for t in NUMBER.findall(e)}
+    # inputs: question numbers the annotations use, every occurrence of which may change;
+    # the other question numbers stay as they are
+    inputs = {
+        n.value: n.percent
+        for n in numbers
+        if n.mutable and n.value not in immutable and n.value in literals
+    }
+    fixed_in_question = {n.value for n in numbers} - set(inputs)
+    results = [r for _, r in annotations]
+    if set(inputs) & (implied | set(results)):
+        return None  # an input's value is also an implied constant or a result: ambiguous
+    if set(results) & (fixed_in_question | implied):
+        return None  # a result's value also stands for an unchanged number: ambiguous
+    known = set(inputs) | fixed_in_question | implied
+    for index, (expression, _) in enumerate(annotations):
+        earlier = set(results[:index])
+        if any(Fraction(t) not in known | earlier for t in NUMBER.findall(expression)):
+            return None  # a number of unknown origin (mental arithmetic, a percentage...)
+    prose = ANNOTATION.sub(" ", solution[: final_match.start()])
+    if any(_parse_number(t) not in known | set(results) for t in _TEXT_NUMBER.findall(prose)):
+        return None  # the text computes something the annotations do not
+    if final not in results:
+        return None
+    result_index = max(i for i, r in enumerate(results) if r == final)
+    if not inputs:
+        return None
+    return _Plan(inputs, fixed_in_question | implied, annotations, final, result_index)
+
+
+def _propagate(
+    plan: _Plan, new_inputs: dict[Fraction, Fraction]
+) -> dict[Fraction, Fraction] | None:
+    """Old value -> new value for every input and result, or None if the new numbers
+    break the problem (negative, fractional where whole, inconsistent)."""
+    mapping: dict[Fraction, Fraction] = dict(new_inputs)
+    for expression, old_result in plan.annotations:
+        new_expression = NUMBER.sub(lambda m: _literal(m.group(0), mapping), expression)
+        try:
+            new_result = evaluate(new_expression)
+        except ZeroDivisionError:
+            return None
+        if new_result < 0 or (old_result.denominator == 1 and new_result.denominator != 1):
+            return None
+        if format_number(new_result) is None:
+            return None
+        if mapping.get(old_result, new_result) != new_result:
+            return None  # two annotations had the same result, now they differ
+        mapping[old_result] = new_result
+    new_final = mapping[plan.final]
+    if new_final.denominator != 1 or new_final == plan.final:
+        return None
+    return mapping
+
+
+def _literal(text: str, mapping: dict[Fraction, Fraction]) -> str:
+    value = Fraction(text)
+    if value not in mapping:
+        return text
+    formatted = format_number(mapping[value])
+    assert formatted is not None  # checked when the mapping was built
+    return formatted
+
+
+def _rewrite_text(text: str, mapping: dict[Fraction, Fraction], skip: set[tuple[int, int]]) -> str:
+    def replace(match: re.Match[str]) -> str:
+        if (match.start(), match.end()) in skip:
+            return match.group(0)
+        value = _parse_number(match.group(0))
+        if value not in mapping:
+            return match.group(0)
+        return _format_like(mapping[value], match.group(0)) or match.group(0)
+
+    return _TEXT_NUMBER.sub(replace, text)
+
+
+def renumber(doc: Doc, rng: random.Random) -> Doc | None:
+    question, solution = doc["question"], doc["answer"]
+    plan = _plan(question, solution)
+    if plan is None:
+        return None
+    for _ in range(ATTEMPTS):
+        new_inputs = {
+            old: Fraction(_new_value(int(old), percent, rng))
+            for old, percent in sorted(plan.inputs.items())
+        }
+        mapping = _propagate(plan, new_inputs)
+        if mapping is not None:
+            break
+    else:
+        return None
+    # question: only the mutable occurrences of input values change
+    fixed_spans = {
+        (n.start, n.end) for n in _question_numbers(question) if n.value not in plan.inputs
+    }
+    doc["question"] = _rewrite_text(question, new_inputs, fixed_spans)
+    final_match = FINAL.search(solution)
+    assert final_match is not None
+    body = solution[: final_match.start()]
+    parts: list[str] = []
+    position = 0
+    for match in ANNOTATION.finditer(body):
+        parts.append(_rewrite_text(body[position : match.start()], mapping, set()))
+        expression = NUMBER.sub(lambda m: _literal(m.group(0), mapping), match.group(1))
+        result = format_number(mapping[_parse_number(match.group(2).strip())])
+        parts.append(f"<<{expression}={result}>>")
+        position = match.end()
+    parts.append(_rewrite_text(body[position:], mapping, set()))
+    final_text = _format_like(mapping[plan.final], final_match.group(1).strip())
+    doc["answer"] = "".join(parts) + f"\n#### {final_text}"
+    return doc
