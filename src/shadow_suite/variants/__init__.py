@@ -46,8 +46,19 @@ __all__ = [
 ]
 
 
+def _pure(function: Callable[[Doc, random.Random], Doc | None]) -> Transform:
+    """``function`` made safe to hand any document: it works on a deep copy, so the
+    caller's document (and the few-shot split it belongs to) is never modified."""
+
+    @functools.wraps(function)
+    def transform(doc: Doc, rng: random.Random) -> Doc | None:
+        return function(copy.deepcopy(doc), rng)
+
+    return transform
+
+
 def _bind(function: Callable[[str, Doc, random.Random], Doc | None], benchmark: str) -> Transform:
-    return functools.partial(function, benchmark)
+    return _pure(functools.partial(function, benchmark))
 
 
 def _multiple_choice(benchmark: str) -> dict[str, Variant]:
@@ -118,7 +129,7 @@ def _build() -> dict[str, dict[str, Variant]]:
             "lettered": Variant(
                 "lettered",
                 "hellaswag",
-                completion.hellaswag_lettered,
+                _pure(completion.hellaswag_lettered),
                 "preserved",
                 True,
                 "Asked as lettered multiple choice (the four endings listed, the letter "
@@ -128,7 +139,7 @@ def _build() -> dict[str, dict[str, Variant]]:
             "noisy": Variant(
                 "noisy",
                 "hellaswag",
-                completion.hellaswag_noisy,
+                _pure(completion.hellaswag_noisy),
                 "preserved",
                 False,
                 "The context (not the endings) gets mild typing noise: lowercase, "
@@ -140,7 +151,7 @@ def _build() -> dict[str, dict[str, Variant]]:
             "lettered": Variant(
                 "lettered",
                 "winogrande",
-                completion.winogrande_lettered,
+                _pure(completion.winogrande_lettered),
                 "preserved",
                 True,
                 "The sentence with its blank and the two options are shown as lettered "
@@ -150,7 +161,7 @@ def _build() -> dict[str, dict[str, Variant]]:
             "noisy": Variant(
                 "noisy",
                 "winogrande",
-                completion.winogrande_noisy,
+                _pure(completion.winogrande_noisy),
                 "preserved",
                 False,
                 "The sentence gets mild typing noise (the options and their mentions, "
@@ -162,7 +173,7 @@ def _build() -> dict[str, dict[str, Variant]]:
             "rephrased": Variant(
                 "rephrased",
                 "gsm8k",
-                gsm8k.rephrased,
+                _pure(gsm8k.rephrased),
                 "preserved",
                 False,
                 "The question is replaced by a published rewording with the same numbers "
@@ -172,7 +183,7 @@ def _build() -> dict[str, dict[str, Variant]]:
             "renumbered": Variant(
                 "renumbered",
                 "gsm8k",
-                renumber.renumber,
+                _pure(renumber.renumber),
                 "recomputed",
                 False,
                 "The question's numbers are changed and the answer recomputed exactly from "
@@ -183,7 +194,7 @@ def _build() -> dict[str, dict[str, Variant]]:
             "distractor": Variant(
                 "distractor",
                 "gsm8k",
-                gsm8k.distractor,
+                _pure(gsm8k.distractor),
                 "preserved",
                 False,
                 "One irrelevant sentence containing a number is inserted before the "
@@ -193,7 +204,7 @@ def _build() -> dict[str, dict[str, Variant]]:
             "answer_format": Variant(
                 "answer_format",
                 "gsm8k",
-                gsm8k.answer_format,
+                _pure(gsm8k.answer_format),
                 "preserved",
                 True,
                 "The final answer is asked for as 'The final answer is N.' instead of "
@@ -223,8 +234,7 @@ def apply_variant(benchmark: str, variant: str, doc: Doc, doc_id: str, seed: int
     variant does not apply to it. Extra keys (the loader's ``shadow_*``) are copied."""
     spec = get_variant(benchmark, variant)
     rng = item_rng(benchmark, str(doc_id), variant, validate_seed(seed))
-    # transforms may edit their argument freely: they get a deep copy
-    result = spec.transform(copy.deepcopy(doc), rng)
+    result = spec.transform(doc, rng)
     if result is not None and spec.fewshot and benchmark != "gsm8k":
         missing = [f for f in RENDER_FIELDS if f not in result]
         if missing:
@@ -240,10 +250,15 @@ def applicability(
     doc_ids: Sequence[str] | None = None,
 ) -> tuple[int, int]:
     """(n source, n applied): on how many of ``docs`` the variant applies. Doc ids are
-    ``doc_ids`` if given, else the row index (as the task pack numbers documents)."""
+    ``doc_ids`` if given, else each doc's ``shadow_id``, else the id the task pack gives
+    row ``i`` of the evaluated split (``<benchmark>/<split>/<i>``)."""
+    split = get_benchmark(benchmark).eval_split
     n_source = n_applied = 0
     for index, doc in enumerate(docs):
-        doc_id = doc_ids[index] if doc_ids is not None else str(index)
+        if doc_ids is not None:
+            doc_id = doc_ids[index]
+        else:
+            doc_id = str(doc.get("shadow_id", f"{benchmark}/{split}/{index}"))
         n_source += 1
         if apply_variant(benchmark, variant, doc, doc_id, seed) is not None:
             n_applied += 1

@@ -32,7 +32,7 @@ def _lettered(head: str, options: list[str], gold: int, doc: Doc) -> Doc:
 
 def hellaswag_lettered(doc: Doc, rng: random.Random) -> Doc | None:
     # same cleaning as lm-eval's hellaswag (bracket artifacts, double spaces)
-    endings = [hellaswag_preprocess(e) for e in doc["endings"]]
+    endings = [hellaswag_preprocess(e).strip() for e in doc["endings"]]
     head = (
         f"Context: {hellaswag_query(doc)}\nQuestion: Which ending is the most likely continuation?"
     )

@@ -132,9 +132,10 @@ _PROTECTED_SPAN = re.compile(
     r"\$\$.*?\$\$|\$[^$\n]*\$|\\\(.*?\\\)|\\\[.*?\\\]|`[^`]*`|\[[^\]\n]*\]|<[^<>\n]*>|\{[^{}\n]*\}",
     re.DOTALL,
 )
-# A line is treated as code/formula if it is indented, has programming punctuation,
-# a call like f(x), or a TeX command.
-_CODE_LINE = re.compile(r"^[ \t]+\S|[{};=\\^]|\w\(|->|::|<<|>>")
+# A line is treated as code/formula if it is indented (a single leading space is common
+# in MMLU prose), has programming punctuation, ends in ";", has a call like f(x) or a
+# TeX command.
+_CODE_LINE = re.compile(r"^(?: {2,}|\t)\S|[{}=\\^]|;\s*$|\w\(|->|::|<<|>>")
 _WORD = re.compile(r"^([^\w]*)([A-Za-z]+)([^\w]*)$")
 
 
