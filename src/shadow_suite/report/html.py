@@ -1,0 +1,385 @@
+"""Render a card as one self-contained HTML page: inline CSS and SVG, no script, no network.
+
+Every string that comes from inputs (model names, arguments, task names, file names, variant
+descriptions) goes through ``html.escape``; the charts escape their own labels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from html import escape
+
+from shadow_suite.report import svg
+from shadow_suite.report.schema import Card, LayerSeries, SpectralSection
+from shadow_suite.report.text import ci, method_notes, num, pct, pvalue, signed_pct
+
+CSS = """
+body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:0;background:#f7f7f5;color:#1d1d1d}
+main{max-width:1100px;margin:0 auto;padding:24px 28px 60px;background:#fff}
+h1{font-size:1.6em;margin:0 0 4px}h2{margin-top:2em;border-bottom:1px solid #ddd;padding-bottom:4px}
+.sub{color:#555;margin:0 0 18px}
+.headline{display:flex;gap:18px;flex-wrap:wrap;margin:16px 0}
+.stat{background:#f1f4f8;border-radius:8px;padding:12px 16px;min-width:150px}
+.stat b{display:block;font-size:1.6em}.stat span{color:#555;font-size:.9em}
+.verdict{font-size:1.15em;padding:12px 16px;border-left:5px solid #4e79a7;background:#f5f8fc}
+.verdict.shadow{border-color:#e15759;background:#fdf3f3}.verdict.none{border-color:#999;background:#f6f6f6}
+.warn{background:#fff7e0;border-left:5px solid #edc948;padding:8px 14px;margin:6px 0}
+table{border-collapse:collapse;margin:10px 0;font-size:.92em}
+th,td{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
+th{background:#f3f3f3}td.n{text-align:right;font-variant-numeric:tabular-nums}
+tr.sig td{background:#fdf0f0}
+code{font-size:.9em;word-break:break-all}
+figure{margin:14px 0}figcaption{color:#555;font-size:.9em;max-width:800px}
+dl dt{font-weight:bold;margin-top:8px}dl dd{margin-left:18px}
+svg{max-width:100%;height:auto}
+"""
+
+
+def _table(
+    headers: Sequence[str],
+    rows: Iterable[Sequence[str]],
+    numeric: Sequence[bool] = (),
+    row_classes: Sequence[str] = (),
+) -> str:
+    """Headers and cells are escaped here."""
+    out = ["<table><thead><tr>"]
+    out += [f"<th>{escape(h)}</th>" for h in headers]
+    out.append("</tr></thead><tbody>")
+    for i, row in enumerate(rows):
+        cls = row_classes[i] if i < len(row_classes) and row_classes[i] else ""
+        out.append(f'<tr class="{cls}">' if cls else "<tr>")
+        for j, cell in enumerate(row):
+            attr = ' class="n"' if j < len(numeric) and numeric[j] else ""
+            out.append(f"<td{attr}>{escape(cell)}</td>")
+        out.append("</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def _figure(svg_text: str, caption: str) -> str:
+    return f"<figure>{svg_text}<figcaption>{escape(caption)}</figcaption></figure>"
+
+
+def _headline(card: Card) -> str:
+    h = card.gap.headline
+    stats = [
+        (f"{signed_pct(h.shadow_gap)} pts", "shadow gap"),
+        (ci(h.ci_low, h.ci_high), "95% CI (points)"),
+        (f"{signed_pct(h.relative_gap)}%", "relative gap"),
+        (pct(h.benchmark_score), "benchmark score"),
+        (pct(h.ood_score), "OOD (variant) score"),
+    ]
+    kind = (
+        "none"
+        if h.shadow_gap is None or not h.significant
+        else ("shadow" if h.shadow_gap > 0 else "")
+    )
+    boxes = "".join(
+        f'<div class="stat"><b>{escape(v)}</b><span>{escape(k)}</span></div>' for v, k in stats
+    )
+    evidence = "".join(f"<li>{escape(e)}</li>" for e in h.evidence)
+    return (
+        f'<div class="headline">{boxes}</div>'
+        f'<p class="verdict {kind}">{escape(h.verdict)}</p>'
+        f"<p><b>Evidence</b></p><ul>{evidence}</ul>"
+    )
+
+
+def _warnings(card: Card) -> str:
+    items = []
+    for b in card.gap.benchmarks:
+        if b.at_chance:
+            items.append(
+                f"{b.benchmark}: original accuracy {pct(b.acc_orig)}% is not significantly above "
+                f"chance ({pct(b.chance)}%, one-sided binomial p = {pvalue(b.p_above_chance)}); "
+                "a gap on this benchmark means nothing."
+            )
+    items += card.warnings
+    bad = [t for t in card.tasks if t.status in ("missing_samples", "no_orig")]
+    for t in bad:
+        items.append(f"{t.task}: {t.status.replace('_', ' ')} ({t.message})")
+    return "".join(f'<div class="warn">{escape(i)}</div>' for i in items)
+
+
+def _accuracy_chart(card: Card) -> str:
+    groups = []
+    refs = []
+    for b in card.gap.benchmarks:
+        bars = [svg.Bar("original", b.acc_orig, b.acc_orig_ci_low, b.acc_orig_ci_high)]
+        bars += [
+            svg.Bar(v.variant, v.acc_variant, v.acc_variant_ci_low, v.acc_variant_ci_high)
+            for v in b.variants
+        ]
+        groups.append((b.benchmark, bars))
+        refs.append(b.chance if b.chance > 0 else None)
+    return _figure(
+        svg.grouped_bars(groups, "Accuracy on original and variant items", "accuracy (%)", refs),
+        "Accuracy (%) on the original benchmark (all items) and on each variant (paired items), "
+        "with 95% Wilson intervals; dashed line: chance level.",
+    )
+
+
+def _gap_chart(card: Card) -> str:
+    rows: list[tuple[str, float | None, float | None, float | None, bool]] = []
+    for b in card.gap.benchmarks:
+        rows.append((f"{b.benchmark} (pooled)", b.gap, b.gap_ci_low, b.gap_ci_high, b.significant))
+        rows += [
+            (f"  {v.variant}", v.gap, v.gap_ci_low, v.gap_ci_high, v.significant)
+            for v in b.variants
+        ]
+    return _figure(
+        svg.forest(rows, "Gap per variant", "gap: original - variant (percentage points)"),
+        "Gap per benchmark and variant with 95% paired bootstrap intervals. Filled dots: "
+        "significant (variants: Holm-adjusted McNemar p < 0.05; pooled rows: CI excludes 0).",
+    )
+
+
+def _gap_tables(card: Card) -> str:
+    out = []
+    for b in card.gap.benchmarks:
+        out.append(
+            f"<h3>{escape(b.benchmark)}</h3><p>Metric <code>{escape(b.metric)}</code>; "
+            f"{b.n_orig} original items, accuracy {escape(pct(b.acc_orig))}% "
+            f"(95% CI {escape(pct(b.acc_orig_ci_low))}-{escape(pct(b.acc_orig_ci_high))}); "
+            f"chance {escape(pct(b.chance))}%; benchmark gap {escape(signed_pct(b.gap))} points "
+            f"{escape(ci(b.gap_ci_low, b.gap_ci_high))}.</p>"
+        )
+        headers = [
+            "variant", "paired", "acc orig", "acc variant", "gap", "95% CI", "b / c",
+            "McNemar p", "Holm p", "consistency", "skipped", "why skipped / what it does",
+        ]  # fmt: skip
+        rows = []
+        classes = []
+        for v in b.variants:
+            why = "; ".join(x for x in (v.skip_reason, v.description) if x)
+            rows.append(
+                [
+                    v.variant,
+                    str(v.n_paired),
+                    pct(v.acc_orig),
+                    pct(v.acc_variant),
+                    signed_pct(v.gap),
+                    ci(v.gap_ci_low, v.gap_ci_high),
+                    f"{v.orig_only} / {v.variant_only}",
+                    pvalue(v.p_mcnemar),
+                    pvalue(v.p_holm),
+                    pct(v.consistency),
+                    f"{v.n_skipped} of {v.n_source}",
+                    why,
+                ]
+            )
+            classes.append("sig" if v.significant else "")
+        if rows:
+            out.append(_table(headers, rows, [False] + [True] * 10, classes))
+        else:
+            out.append("<p>No variant of this benchmark was scored.</p>")
+    return "".join(out)
+
+
+def _sanity(card: Card) -> str:
+    rows = [
+        [
+            b.benchmark,
+            str(b.n_orig),
+            pct(b.acc_orig),
+            pct(b.chance),
+            pvalue(b.p_above_chance),
+            "AT CHANCE" if b.at_chance else "above chance",
+            "yes" if b.in_headline else "no",
+        ]
+        for b in card.gap.benchmarks
+    ]
+    return _table(
+        ["benchmark", "items", "accuracy", "chance", "p (above chance)", "status", "in headline"],
+        rows,
+        [False, True, True, True, True, False, False],
+    )
+
+
+def _series(
+    series: Sequence[LayerSeries], dashed: bool = False, suffix: str = ""
+) -> list[svg.Series]:
+    return [svg.Series(s.kind + suffix, s.layers, s.values, dashed) for s in series]
+
+
+def _spectral(sec: SpectralSection) -> str:
+    out = ["<h2>Weight spectra</h2>"]
+    out.append(
+        f"<p>From <code>{escape(sec.source)}</code>"
+        + (f" (model <code>{escape(sec.model_path)}</code>)" if sec.model_path else "")
+        + (f", base <code>{escape(sec.base_path)}</code>" if sec.base_path else "")
+        + (f"; singular values by {escape(sec.method)}" if sec.method else "")
+        + ".</p>"
+    )
+    if sec.summary:
+        out.append(
+            _table(
+                ["metric (mean over matrices)", "value"],
+                [[k, num(v)] for k, v in sec.summary.items()],
+                [False, True],
+            )
+        )
+    if sec.update_summary:
+        out.append(
+            _table(
+                ["update (W - W0)", "value"],
+                [[k, num(v)] for k, v in sec.update_summary.items()],
+                [False, True],
+            )
+        )
+    for note in sec.notes:
+        out.append(f"<p><i>{escape(note)}</i></p>")
+    series = _series(sec.effective_rank_by_layer) + _series(
+        sec.base_effective_rank_by_layer, True, " (base)"
+    )
+    if series:
+        out.append(
+            _figure(
+                svg.lines(series, "Effective rank by layer", "layer", "effective rank"),
+                "Effective rank (entropy) by layer, mean over the matrices of each module kind"
+                + ("; dashed: base model." if sec.base_effective_rank_by_layer else "."),
+            )
+        )
+    if sec.update_relative_change_by_layer is not None:
+        s = sec.update_relative_change_by_layer
+        out.append(
+            _figure(
+                svg.lines(
+                    [svg.Series("relative change", s.layers, s.values)],
+                    "Update relative change by layer",
+                    "layer",
+                    "||W-W0|| / ||W0||",
+                ),
+                "How much each layer moved from the base model.",
+            )
+        )
+    if sec.update_effective_rank_by_layer is not None:
+        s = sec.update_effective_rank_by_layer
+        out.append(
+            _figure(
+                svg.lines(
+                    [svg.Series("update eff. rank", s.layers, s.values)],
+                    "Update effective rank by layer",
+                    "layer",
+                    "effective rank of W - W0",
+                ),
+                "Effective rank of the update W - W0 by layer (mean over the layer's matrices).",
+            )
+        )
+    if sec.top_changed:
+        what = "update W - W0" if sec.top_changed[0].what == "update" else "weight W"
+        series_sv = [
+            svg.Series(
+                f"{m.name.removeprefix('model.').removesuffix('.weight')}",
+                list(range(1, len(m.singular_values) + 1)),
+                m.singular_values,
+            )
+            for m in sec.top_changed[:8]
+        ]
+        out.append(
+            _figure(
+                svg.lines(
+                    series_sv,
+                    "Singular value spectra",
+                    "index (largest first)",
+                    "singular value",
+                    log_y=True,
+                ),
+                f"Singular values of the {what} for "
+                + (
+                    "the most changed matrices."
+                    if what.startswith("update")
+                    else "one matrix per module kind."
+                ),
+            )
+        )
+        out.append(
+            _table(
+                ["matrix", "kind", "layer", "relative change"],
+                [
+                    [
+                        m.name,
+                        m.kind,
+                        "" if m.layer is None else str(m.layer),
+                        num(m.relative_change),
+                    ]
+                    for m in sec.top_changed
+                ],
+                [False, False, True, True],
+            )
+        )
+    return "".join(out)
+
+
+def _provenance(card: Card) -> str:
+    m, p = card.model, card.provenance
+    rows = [
+        ["model", m.name],
+        ["backend", m.backend],
+        ["model arguments", ", ".join(f"{k}={v}" for k, v in m.model_args.items())],
+        ["revision / sha", f"{m.revision or 'n/a'} / {m.sha or 'n/a'}"],
+        ["dtype / parameters", f"{m.dtype or 'n/a'} / {m.num_parameters or 'n/a'}"],
+        ["base model", card.base_model.name if card.base_model else "none"],
+        ["seeds", ", ".join(f"{k}={v}" for k, v in p.seeds.items())],
+        ["n-shot", ", ".join(f"{k}={v}" for k, v in sorted(p.n_shot.items()))],
+        ["shadow-suite", p.shadow_suite_version],
+        ["packages (report)", ", ".join(f"{k} {v}" for k, v in p.packages.items())],
+        ["card created", p.created],
+        ["card schema", f"{card.schema} v{card.schema_version}"],
+    ]
+    out = [_table(["field", "value"], rows)]
+    out.append(
+        _table(
+            ["results file", "date (UTC)", "backend", "lm-eval", "transformers", "batch", "limit", "seconds"],
+            [
+                [r.results_file, r.date, r.backend, r.lm_eval_version or "n/a", r.transformers_version or "n/a",
+                 r.batch_size or "n/a", "none" if r.limit is None else f"{r.limit:g}",
+                 "n/a" if r.evaluation_seconds is None else f"{r.evaluation_seconds:.0f}"]
+                for r in p.runs
+            ],
+        )
+    )  # fmt: skip
+    out.append(
+        _table(["data (benchmark/variant)", "SHA-256"], [[k, v] for k, v in p.data_sha256.items()])
+    )
+    return "".join(out)
+
+
+def render_html(card: Card) -> str:
+    m = card.model
+    title = f"shadow-suite report card: {m.name}"
+    tasks = _table(
+        ["task", "status", "items", "note"],
+        [[t.task, t.status, str(t.n_items), t.message] for t in card.tasks],
+        [False, False, True, False],
+    )
+    notes = "".join(f"<dt>{escape(t)}</dt><dd>{escape(d)}</dd>" for t, d in method_notes(card))
+    body = [
+        f"<h1>{escape(m.name)}</h1>",
+        f'<p class="sub">backend {escape(m.backend)}'
+        + (f", revision {escape(m.revision)}" if m.revision else "")
+        + (f"; base model {escape(card.base_model.name)}" if card.base_model else "")
+        + f"; card created {escape(card.provenance.created)}</p>",
+        _headline(card),
+        _warnings(card),
+        "<h2>Benchmark vs variants</h2>",
+        _accuracy_chart(card) if card.gap.benchmarks else "<p>No benchmark scored.</p>",
+        _gap_chart(card) if card.gap.benchmarks else "",
+        "<h2>Gap tables</h2>",
+        _gap_tables(card),
+        "<h2>Sanity checks</h2>",
+        _sanity(card),
+        _spectral(card.spectral) if card.spectral is not None else "",
+        "<h2>Tasks</h2>",
+        tasks,
+        "<h2>Provenance</h2>",
+        _provenance(card),
+        f"<h2>Method notes</h2><dl>{notes}</dl>",
+    ]
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<link rel="icon" href="data:,">'
+        f"<title>{escape(title)}</title><style>{CSS}</style></head>"
+        f"<body><main>{''.join(body)}</main></body></html>\n"
+    )

@@ -1,0 +1,282 @@
+"""The report card's JSON schema: typed dataclasses, versioned, with strict loading.
+
+The card is the source of truth; HTML and Markdown are renderings of it. Field meanings are
+documented in ``report/SCHEMA.md`` and on the dataclasses (the gap tables reuse the
+dataclasses of :mod:`shadow_suite.gap.analysis`). Bump ``SCHEMA_VERSION`` on any change
+that an older reader would misread, and add a migration to ``_MIGRATIONS`` when one exists.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import tempfile
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from shadow_suite.errors import ShadowSuiteError
+from shadow_suite.gap.analysis import GapAnalysis
+from shadow_suite.gap.lm_eval_output import TaskStatus
+
+SCHEMA = "shadow-suite.card"
+SCHEMA_VERSION = 1
+
+
+@dataclass
+class ModelInfo:
+    name: str
+    """lm-eval's model name (from pretrained=/model= of model_args)."""
+    backend: str
+    """lm-eval model type: hf, vllm, local-completions, ..."""
+    model_args: dict[str, str]
+    """Backend arguments as given to lm-eval; secrets (key/token/...) redacted."""
+    revision: str | None
+    sha: str | None
+    dtype: str | None
+    num_parameters: int | None
+    chat_template_sha: str | None
+    system_instruction_sha: str | None
+
+
+@dataclass
+class BaseModelInfo:
+    name: str
+    """The model this one was fine-tuned from (given by the user or the spectra file)."""
+    source: str
+    """Where the name came from: 'argument', 'spectra' or 'base-spectra'."""
+
+
+@dataclass
+class RunRecord:
+    results_file: str
+    date: str
+    """ISO 8601, UTC, from the results file."""
+    backend: str
+    lm_eval_version: str | None
+    transformers_version: str | None
+    batch_size: str | None
+    limit: float | None
+    evaluation_seconds: float | None
+
+
+@dataclass
+class StatsConfig:
+    n_boot: int
+    seed: int
+    confidence: float
+    alpha: float
+    ci_method: str
+    test: str
+    multiplicity: str
+
+
+@dataclass
+class Provenance:
+    created: str
+    shadow_suite_version: str
+    packages: dict[str, str]
+    """Versions at report time (numpy, scipy, pandas, ...); lm-eval's at eval time is per run."""
+    runs: list[RunRecord]
+    seeds: dict[str, int | None]
+    """shadow_seed (variant generation) and lm-eval's random/numpy/torch/fewshot seeds."""
+    data_sha256: dict[str, str]
+    """'benchmark/variant' -> SHA-256 of the data file its items came from."""
+    n_shot: dict[str, int]
+    task_versions: dict[str, str]
+    stats: StatsConfig
+
+
+@dataclass
+class LayerSeries:
+    kind: str
+    """Module kind (attn_q, mlp_down, ...) or 'all' for a per-layer total."""
+    layers: list[int]
+    values: list[float | None]
+
+
+@dataclass
+class MatrixSpectrum:
+    name: str
+    kind: str
+    layer: int | None
+    shape: list[int]
+    relative_change: float | None
+    """||W - W0||_F / ||W0||_F, None without a base."""
+    what: str
+    """'update' (singular values of W - W0) or 'weight' (of W)."""
+    singular_values: list[float]
+    """Largest first, at most 64."""
+
+
+@dataclass
+class SpectralSection:
+    source: str
+    spectra_schema_version: int | None
+    model_path: str | None
+    base_path: str | None
+    method: str | None
+    effective_rank_metric: str
+    """Which metric the effective-rank plots show (entropy effective rank, Roy & Vetterli)."""
+    summary: dict[str, float | None]
+    """Model-level means over analysed matrices (effective rank, stable rank, alpha, ...)."""
+    update_summary: dict[str, float | None] | None
+    """With a base: overall relative change, median, matrices compared, noise-dominated."""
+    effective_rank_by_layer: list[LayerSeries]
+    base_effective_rank_by_layer: list[LayerSeries]
+    update_relative_change_by_layer: LayerSeries | None
+    update_effective_rank_by_layer: LayerSeries | None
+    top_changed: list[MatrixSpectrum]
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Card:
+    schema: str
+    schema_version: int
+    model: ModelInfo
+    base_model: BaseModelInfo | None
+    provenance: Provenance
+    gap: GapAnalysis
+    tasks: list[TaskStatus]
+    warnings: list[str]
+    spectral: SpectralSection | None
+
+
+# -- (de)serialisation -------------------------------------------------------------------
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe: NaN/inf to None, recursively (JSON has no NaN)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return value
+
+
+def card_to_dict(card: Card) -> dict[str, Any]:
+    return _clean(dataclasses.asdict(card))
+
+
+def _build(tp: Any, value: Any, where: str) -> Any:
+    """Build a value of type ``tp`` from parsed JSON, checking shapes as it goes."""
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = typing.get_args(tp)
+        if value is None and type(None) in args:
+            return None
+        last: ShadowSuiteError | None = None
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return _build(arg, value, where)
+            except ShadowSuiteError as err:
+                last = err
+        raise last or ShadowSuiteError(f"{where}: unexpected null")
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise ShadowSuiteError(f"{where}: expected an object")
+        hints = typing.get_type_hints(tp)
+        kwargs = {}
+        for f in dataclasses.fields(tp):
+            if f.name not in value:
+                if (
+                    f.default is not dataclasses.MISSING
+                    or f.default_factory is not dataclasses.MISSING
+                ):
+                    continue
+                raise ShadowSuiteError(f"{where}.{f.name}: missing")
+            kwargs[f.name] = _build(hints[f.name], value[f.name], f"{where}.{f.name}")
+        return tp(**kwargs)
+    if origin is list:
+        if not isinstance(value, list):
+            raise ShadowSuiteError(f"{where}: expected a list")
+        (item,) = typing.get_args(tp)
+        return [_build(item, v, f"{where}[{i}]") for i, v in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ShadowSuiteError(f"{where}: expected an object")
+        _, item = typing.get_args(tp)
+        return {str(k): _build(item, v, f"{where}.{k}") for k, v in value.items()}
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ShadowSuiteError(f"{where}: expected a number")
+        return float(value)
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ShadowSuiteError(f"{where}: expected an integer")
+        return value
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ShadowSuiteError(f"{where}: expected true or false")
+        return value
+    if tp is str:
+        if not isinstance(value, str):
+            raise ShadowSuiteError(f"{where}: expected a string")
+        return value
+    if tp is Any:
+        return value
+    raise TypeError(f"unsupported type {tp!r} at {where}")
+
+
+# version -> function upgrading a card dict of that version to version + 1
+_MIGRATIONS: dict[int, typing.Callable[[dict[str, Any]], dict[str, Any]]] = {}
+
+
+def card_from_dict(data: Any, source: str = "card") -> Card:
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+        raise ShadowSuiteError(f"{source}: not a shadow-suite report card (schema {SCHEMA!r})")
+    version = data.get("schema_version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise ShadowSuiteError(f"{source}: schema_version missing or not an integer")
+    while version < SCHEMA_VERSION and version in _MIGRATIONS:
+        data = _MIGRATIONS[version](data)
+        version = data["schema_version"]
+    if version < SCHEMA_VERSION:
+        raise ShadowSuiteError(
+            f"{source}: card schema version {version} is older than the supported "
+            f"{SCHEMA_VERSION} and has no migration; regenerate it with `shadow-suite report`"
+        )
+    if version > SCHEMA_VERSION:
+        raise ShadowSuiteError(
+            f"{source}: card schema version {version} is newer than this shadow-suite "
+            f"supports ({SCHEMA_VERSION}); upgrade shadow-suite"
+        )
+    return _build(Card, data, Path(source).name)
+
+
+def load_card(path: str | os.PathLike[str]) -> Card:
+    path = Path(path)
+    if path.is_dir():
+        path = path / "card.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ShadowSuiteError(f"{path}: no such card") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ShadowSuiteError(f"{path}: corrupt JSON ({err})") from None
+    return card_from_dict(data, str(path))
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def card_json(card: Card) -> str:
+    return json.dumps(card_to_dict(card), indent=1, ensure_ascii=False, allow_nan=False) + "\n"
