@@ -19,6 +19,7 @@ from shadow_suite.errors import ShadowSuiteError
 SUBCOMMANDS: list[str] = [
     "shadow_suite.data",
     "shadow_suite.spectral.cli",
+    "shadow_suite.variants.cli",
 ]
 
 

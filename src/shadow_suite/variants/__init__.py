@@ -178,7 +178,7 @@ def _build() -> dict[str, dict[str, Variant]]:
                 False,
                 "The question is replaced by a published rewording with the same numbers "
                 "and answer (Yang et al. 2023).",
-                "no rewording for this item",
+                "no rewording for this item, or it is identical to the question",
             ),
             "renumbered": Variant(
                 "renumbered",
@@ -199,7 +199,7 @@ def _build() -> dict[str, dict[str, Variant]]:
                 False,
                 "One irrelevant sentence containing a number is inserted before the "
                 "question sentence.",
-                "the problem is a single sentence",
+                "the problem is a single sentence (no place before the question)",
             ),
             "answer_format": Variant(
                 "answer_format",
