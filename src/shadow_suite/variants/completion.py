@@ -9,7 +9,6 @@ WinoGrande: the rest of the sentence after each option is put in the blank). The
 from __future__ import annotations
 
 import random
-import re
 
 from shadow_suite.variants.core import Doc
 from shadow_suite.variants.noise import noisy_until_changed
@@ -64,7 +63,7 @@ def winogrande_noisy(doc: Doc, rng: random.Random) -> Doc | None:
     before = render_original("winogrande", doc)
     # the options' words stay exact where the sentence mentions them: they are what the
     # blank must be resolved against
-    protect = set(re.findall(r"[A-Za-z]+", doc["option1"] + " " + doc["option2"]))
+    protect = [doc["option1"], doc["option2"]]
 
     def changes_render(sentence: str) -> bool:
         if sentence.count("_") != doc["sentence"].count("_"):

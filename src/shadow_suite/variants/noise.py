@@ -145,21 +145,31 @@ class _Piece:
     kind: str  # "word" (editable prose word), "space" (between words) or "fixed"
 
 
-def _is_editable(core: str, protect: Collection[str]) -> bool:
-    if len(core) < 2 or core.lower() in NUMBER_WORDS or core.lower() in protect:
+def _is_editable(core: str) -> bool:
+    if len(core) < 2 or core.lower() in NUMBER_WORDS:
         return False
     # lower-case words and Capitalized words only: acronyms and mixed case are names
     return core.islower() or (core[0].isupper() and core[1:].islower())
 
 
+def _span_pattern(protect: Collection[str]) -> re.Pattern[str]:
+    if not protect:
+        return _PROTECTED_SPAN
+    phrases = "|".join(re.escape(p) for p in sorted(protect, key=len, reverse=True))
+    return re.compile(
+        rf"(?<!\w)(?:{phrases})(?!\w)|{_PROTECTED_SPAN.pattern}", re.DOTALL | re.IGNORECASE
+    )
+
+
 def _split(text: str, protect: Collection[str]) -> list[_Piece]:
+    spans = _span_pattern([p for p in protect if p.strip()])
     pieces: list[_Piece] = []
     for line in text.splitlines(keepends=True):
         if _CODE_LINE.search(line.rstrip("\r\n")):
             pieces.append(_Piece(line, "fixed"))
             continue
         position = 0
-        for span in [*_PROTECTED_SPAN.finditer(line), None]:
+        for span in [*spans.finditer(line), None]:
             end = span.start() if span else len(line)
             for token in re.findall(r"\s+|\S+", line[position:end]):
                 if token.isspace():
@@ -167,7 +177,7 @@ def _split(text: str, protect: Collection[str]) -> list[_Piece]:
                     pieces.append(_Piece(token, kind))
                     continue
                 match = _WORD.match(token)
-                if match and _is_editable(match.group(2), protect):
+                if match and _is_editable(match.group(2)):
                     prefix, core, suffix = match.groups()
                     if prefix:
                         pieces.append(_Piece(prefix, "fixed"))
@@ -230,10 +240,10 @@ def _extra_spaces(pieces: list[_Piece], rng: random.Random, count: int) -> None:
 def add_noise(text: str, rng: random.Random, protect: Collection[str] = ()) -> str:
     """``text`` with mild typing noise; returns it unchanged when it has no prose word.
 
-    ``protect``: words (compared case-insensitively) that must stay exactly as they are,
-    e.g. WinoGrande's two options where they appear in the sentence.
+    ``protect``: words or phrases (matched case-insensitively, as whole words) that must
+    stay exactly as they are, e.g. WinoGrande's two options where the sentence has them.
     """
-    pieces = _split(text, {w.lower() for w in protect})
+    pieces = _split(text, protect)
     n_words = sum(p.kind == "word" for p in pieces)
     if rng.random() < 0.5:
         _lowercase(pieces)
