@@ -20,6 +20,7 @@ SUBCOMMANDS: list[str] = [
     "shadow_suite.data",
     "shadow_suite.spectral.cli",
     "shadow_suite.variants.cli",
+    "shadow_suite.report.cli",
 ]
 
 

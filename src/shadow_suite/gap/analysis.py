@@ -24,9 +24,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from shadow_suite.gap import stats
+from shadow_suite.gap.defaults import ALPHA
 from shadow_suite.gap.lm_eval_output import ORIG, EvalResults, TaskSamples
-
-ALPHA = 0.05
 
 
 @dataclass
@@ -290,28 +289,28 @@ def _verdict(headline: Headline, benches: list[BenchmarkGap]) -> tuple[str, list
                 evidence,
             )
         return ("No verdict: no benchmark has both original and variant results to pair.", evidence)
-    gap_text = (
-        f"{_pct(abs(headline.shadow_gap))} points (95% CI {_pct(headline.ci_low)} to "
-        f"{_pct(headline.ci_high)}; relative gap {_pct(headline.relative_gap)}%)"
+    ci_text = (
+        f"95% CI {_pct(headline.ci_low)} to {_pct(headline.ci_high)} points; relative gap "
+        f"{_pct(headline.relative_gap)}%"
     )
-    scope = (
-        f"over {len(headline.benchmarks)} benchmark{'s' if len(headline.benchmarks) != 1 else ''}"
-    )
+    n_bench = len(headline.benchmarks)
+    scope = f"averaged over {n_bench} benchmark{'s' if n_bench != 1 else ''}"
     if headline.significant and headline.shadow_gap > 0:
         text = (
-            f"Benchmark shadow: on the same items reformatted, the model scores "
-            f"{gap_text} lower than in benchmark form {scope}; the interval excludes zero."
+            f"Benchmark shadow: the model scores {_pct(headline.shadow_gap)} points lower on "
+            f"the same items reformatted than in benchmark form ({ci_text}), {scope}; the "
+            "interval excludes zero."
         )
     elif headline.significant:
         text = (
-            f"No benchmark shadow: the model scores {gap_text} higher on the reformatted "
-            f"items than in benchmark form {scope}; the interval excludes zero."
+            f"No benchmark shadow: the model scores {_pct(-headline.shadow_gap)} points higher "
+            f"on the reformatted items than in benchmark form ({ci_text}), {scope}; the "
+            "interval excludes zero."
         )
     else:
         text = (
             f"No significant shadow gap: the gap is {_pct(headline.shadow_gap)} points "
-            f"(95% CI {_pct(headline.ci_low)} to {_pct(headline.ci_high)}) {scope}, "
-            "consistent with zero at this sample size."
+            f"({ci_text}), {scope}, consistent with zero at this sample size."
         )
     return text, evidence
 

@@ -424,8 +424,9 @@ def load_results(paths: Iterable[str | Path]) -> EvalResults:
             )
             continue
         present = {t.variant for t in tasks.values() if t.benchmark == bench}
+        reported = {s.task for s in statuses}
         for variant in _known_variants(bench):
-            if variant not in present and variant != ORIG:
+            if variant not in present and f"shadow_{bench}_{variant}" not in reported:
                 statuses.append(
                     TaskStatus(
                         f"shadow_{bench}_{variant}", "not_run", 0, "variant not in these results"

@@ -19,9 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-DEFAULT_N_BOOT = 10_000
-DEFAULT_SEED = 20260407
-CONFIDENCE = 0.95
+from shadow_suite.gap.defaults import CONFIDENCE, DEFAULT_N_BOOT, DEFAULT_SEED
+
 # resamples per chunk: bounds memory at chunk x n_items counts (MMLU: 500 x 14k floats)
 _CHUNK = 500
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from shadow_suite import __version__
 from shadow_suite.gap import analyse, load_results
-from shadow_suite.gap.analysis import ALPHA
+from shadow_suite.gap.defaults import ALPHA
 from shadow_suite.gap.lm_eval_output import EvalResults
 from shadow_suite.gap.stats import DEFAULT_N_BOOT, DEFAULT_SEED
 from shadow_suite.report.schema import (

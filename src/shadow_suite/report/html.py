@@ -270,7 +270,7 @@ def _spectral(sec: SpectralSection) -> str:
         what = "update W - W0" if sec.top_changed[0].what == "update" else "weight W"
         series_sv = [
             svg.Series(
-                f"{m.name.removeprefix('model.').removesuffix('.weight')}",
+                m.kind if m.layer is None else f"L{m.layer} {m.kind}",
                 list(range(1, len(m.singular_values) + 1)),
                 m.singular_values,
             )

@@ -265,8 +265,9 @@ def lines(
             out.append(
                 f'<text x="{left - 6}" y="{_fmt(py(t) + 4)}" text-anchor="end">{label}</text>'
             )
+    integer_x = all(float(v).is_integer() for s in series for v in s.x)
     for t in _nice_ticks(x_lo, x_hi, 6):
-        if x_lo <= t <= x_hi:
+        if x_lo <= t <= x_hi and (not integer_x or float(t).is_integer()):
             out.append(
                 f'<text x="{_fmt(px(t))}" y="{top + plot_h + 16}" text-anchor="middle">{t:g}</text>'
             )

@@ -1,0 +1,148 @@
+"""Several cards side by side: a pandas table and a benchmark-vs-OOD scatter with the diagonal.
+
+``comparison_table`` is pure (cards -> DataFrame); ``write_comparison`` writes compare.html
+(self-contained, like the cards), compare.md and compare.csv.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from html import escape
+from pathlib import Path
+
+import pandas as pd
+
+from shadow_suite.errors import ShadowSuiteError
+from shadow_suite.report import svg
+from shadow_suite.report.html import CSS
+from shadow_suite.report.markdown import md_escape, md_table
+from shadow_suite.report.schema import Card, load_card, write_text_atomic
+from shadow_suite.report.text import ci, pct, signed_pct
+
+
+def _labels(cards: Sequence[Card]) -> list[str]:
+    """Model names, made unique (the same model may appear twice, e.g. two revisions)."""
+    seen: dict[str, int] = {}
+    out = []
+    for card in cards:
+        name = card.model.name
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else f"{name} #{seen[name]}")
+    return out
+
+
+def comparison_table(cards: Sequence[Card]) -> pd.DataFrame:
+    """One row per card; shares as fractions (0-1), None where a card has no number."""
+    benchmarks = sorted({b.benchmark for c in cards for b in c.gap.benchmarks})
+    rows = []
+    for label, card in zip(_labels(cards), cards, strict=True):
+        h = card.gap.headline
+        row: dict[str, object] = {
+            "model": label,
+            "backend": card.model.backend,
+            "benchmark_score": h.benchmark_score,
+            "ood_score": h.ood_score,
+            "shadow_gap": h.shadow_gap,
+            "gap_ci_low": h.ci_low,
+            "gap_ci_high": h.ci_high,
+            "relative_gap": h.relative_gap,
+            "significant": h.significant,
+            "benchmarks_in_headline": len(h.benchmarks),
+        }
+        by_name = {b.benchmark: b for b in card.gap.benchmarks}
+        for name in benchmarks:
+            b = by_name.get(name)
+            row[f"acc_{name}"] = None if b is None else b.acc_orig
+            row[f"gap_{name}"] = None if b is None else b.gap
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _display(frame: pd.DataFrame) -> pd.DataFrame:
+    """Human-readable copy: percents and signed points as strings."""
+    out = pd.DataFrame({"model": frame["model"], "backend": frame["backend"]})
+    out["benchmark score (%)"] = frame["benchmark_score"].map(pct)
+    out["OOD score (%)"] = frame["ood_score"].map(pct)
+    out["shadow gap (pts)"] = frame["shadow_gap"].map(signed_pct)
+    out["95% CI"] = [
+        ci(a, b) for a, b in zip(frame["gap_ci_low"], frame["gap_ci_high"], strict=True)
+    ]
+    out["relative gap (%)"] = frame["relative_gap"].map(signed_pct)
+    out["significant"] = frame["significant"].map(lambda s: "yes" if s else "no")
+    for col in frame.columns:
+        if col.startswith("gap_") and col not in ("gap_ci_low", "gap_ci_high"):
+            out[f"gap {col[4:]}"] = frame[col].map(signed_pct)
+    return out
+
+
+def _none(x: object) -> float | None:
+    return None if x is None or pd.isna(x) else float(x)  # type: ignore[arg-type]
+
+
+def render_compare_html(cards: Sequence[Card], frame: pd.DataFrame) -> str:
+    points = [
+        svg.Point(str(r.model), float(r.benchmark_score), float(r.ood_score))
+        for r in frame.itertuples()
+        if _none(r.benchmark_score) is not None and _none(r.ood_score) is not None
+    ]
+    chart = svg.scatter_diagonal(
+        points, "Benchmark score vs OOD score", "benchmark score (%)", "OOD (variant) score (%)"
+    )
+    table = _display(frame).to_html(index=False, escape=True, border=0)
+    verdicts = "".join(
+        f"<li><b>{escape(label)}</b>: {escape(c.gap.headline.verdict)}</li>"
+        for label, c in zip(_labels(cards), cards, strict=True)
+    )
+    created = datetime.now(UTC).isoformat(timespec="seconds")
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<link rel="icon" href="data:,">'
+        f"<title>shadow-suite comparison of {len(cards)} models</title><style>{CSS}</style></head>"
+        f'<body><main><h1>shadow-suite comparison</h1><p class="sub">{len(cards)} models; '
+        f"created {escape(created)}</p>"
+        f"<figure>{chart}<figcaption>Each dot is a model: its benchmark score (mean original "
+        "accuracy on paired items over the benchmarks in its headline) against its OOD score "
+        "(the same on the reformatted variants). Below the dashed diagonal the model does worse "
+        "out of distribution; the vertical distance is its shadow gap.</figcaption></figure>"
+        f"<h2>Table</h2>{table}<h2>Verdicts</h2><ul>{verdicts}</ul>"
+        "<p>Numbers are taken from each card unchanged; see a card's method notes for what "
+        "they mean. Models whose benchmarks are all at chance have no headline and no dot.</p>"
+        "</main></body></html>\n"
+    )
+
+
+def render_compare_markdown(cards: Sequence[Card], frame: pd.DataFrame) -> str:
+    shown = _display(frame)
+    out = [f"# shadow-suite comparison of {len(cards)} models\n"]
+    out.append(md_table(list(shown.columns), shown.astype(str).values.tolist()))
+    out.append("## Verdicts\n")
+    out += [
+        f"- **{md_escape(label)}**: {md_escape(c.gap.headline.verdict)}"
+        for label, c in zip(_labels(cards), cards, strict=True)
+    ]
+    return "\n".join(out) + "\n"
+
+
+@dataclass(frozen=True)
+class ComparePaths:
+    html: Path
+    markdown: Path
+    csv: Path
+
+
+def write_comparison(
+    cards: Sequence[str | os.PathLike[str] | Card], out_dir: str | os.PathLike[str]
+) -> ComparePaths:
+    loaded = [c if isinstance(c, Card) else load_card(c) for c in cards]
+    if not loaded:
+        raise ShadowSuiteError("compare needs at least one card")
+    frame = comparison_table(loaded)
+    out = Path(out_dir)
+    paths = ComparePaths(out / "compare.html", out / "compare.md", out / "compare.csv")
+    write_text_atomic(paths.html, render_compare_html(loaded, frame))
+    write_text_atomic(paths.markdown, render_compare_markdown(loaded, frame))
+    write_text_atomic(paths.csv, frame.to_csv(index=False))
+    return paths

@@ -1,0 +1,99 @@
+"""Cards: JSON round trip, schema versions, rendering and escaping."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from conftest import HOSTILE_NAME
+
+from shadow_suite.errors import ShadowSuiteError
+from shadow_suite.report.card import write_card
+from shadow_suite.report.html import render_html
+from shadow_suite.report.markdown import render_markdown
+from shadow_suite.report.schema import SCHEMA_VERSION, Card, card_json, load_card
+
+
+def test_card_round_trips_through_json(card: Card, tmp_path: Path) -> None:
+    paths = write_card(card, tmp_path / "out")
+    assert load_card(paths.json) == card
+    assert load_card(tmp_path / "out") == card  # a folder holding card.json
+    data = json.loads(paths.json.read_text())
+    assert data["schema_version"] == SCHEMA_VERSION
+    assert data["model"]["model_args"]["token"] == "<redacted>"
+    assert data["provenance"]["seeds"]["shadow_seed"] == 1234
+    assert data["provenance"]["data_sha256"]["mmlu/orig"]
+    assert data["provenance"]["runs"][0]["lm_eval_version"] == "0.4.13"
+    assert data["provenance"]["stats"]["n_boot"] == 500
+    assert data["spectral"] is None
+
+
+def test_card_content_is_the_analysis(card: Card) -> None:
+    head = card.gap.headline
+    # winogrande at 50% with 2 options is at chance: left out, and said so
+    assert "winogrande" in head.excluded
+    assert head.benchmarks == ["arc_challenge", "gsm8k", "mmlu"]
+    assert head.significant and head.shadow_gap > 0
+    assert head.verdict.startswith("Benchmark shadow")
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda d: d.update(schema_version=0), "older than the supported"),
+        (lambda d: d.update(schema_version=SCHEMA_VERSION + 1), "newer than this shadow-suite"),
+        (lambda d: d.update(schema="something.else"), "not a shadow-suite report card"),
+        (lambda d: d.pop("schema_version"), "schema_version missing"),
+        (lambda d: d["gap"]["headline"].pop("verdict"), r"gap\.headline\.verdict: missing"),
+        (lambda d: d["model"].update(name=3), r"model\.name: expected a string"),
+    ],
+)
+def test_bad_cards_give_one_line_errors(card: Card, tmp_path: Path, edit, message: str) -> None:
+    data = json.loads(card_json(card))
+    edit(data)
+    path = tmp_path / "card.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ShadowSuiteError, match=message) as err:
+        load_card(path)
+    assert "\n" not in str(err.value)
+
+
+def test_corrupt_card_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "card.json"
+    path.write_text("{oops")
+    with pytest.raises(ShadowSuiteError, match=r"card\.json: corrupt JSON"):
+        load_card(path)
+
+
+def test_html_is_self_contained_and_escaped(card: Card) -> None:
+    page = render_html(card)
+    assert HOSTILE_NAME not in page
+    assert "<script" not in page  # nothing executable, from us or from inputs
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&lt;b&gt;" in page
+    # no network: no external URL in any src/href, no stylesheet links
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)
+    assert page.count("<svg") >= 2
+    for needle in (
+        "shadow gap",
+        card.gap.headline.verdict.split(":")[0],
+        "Method notes",
+        "Holm",
+        "chance",
+        "Provenance",
+        "AT CHANCE",  # winogrande
+        "relabeled",
+    ):
+        assert needle in page, needle
+
+
+def test_markdown_has_tables_and_escapes(card: Card) -> None:
+    text = render_markdown(card)
+    assert HOSTILE_NAME not in text
+    assert "&lt;script&gt;" in text
+    assert "| variant | paired |" in text
+    assert "## Method notes" in text
+    assert "winogrande: original accuracy" in text  # at-chance warning
+    h = card.gap.headline
+    assert f"{100 * h.shadow_gap:+.1f}" in text
