@@ -18,17 +18,16 @@ _KEYBOARD_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
 
 
 def _keyboard_neighbours() -> dict[str, str]:
+    # QWERTY rows are staggered: a key touches the key above it and the one above-right,
+    # and the key below it and the one below-left.
     neighbours: dict[str, str] = {}
     for r, row in enumerate(_KEYBOARD_ROWS):
         for c, key in enumerate(row):
             near = [row[c + d] for d in (-1, 1) if 0 <= c + d < len(row)]
-            for other in (r - 1, r + 1):
+            for other, offsets in ((r - 1, (0, 1)), (r + 1, (-1, 0))):
                 if 0 <= other < len(_KEYBOARD_ROWS):
-                    near += [
-                        _KEYBOARD_ROWS[other][c + d]
-                        for d in (-1, 0, 1)
-                        if 0 <= c + d < len(_KEYBOARD_ROWS[other])
-                    ]
+                    keys = _KEYBOARD_ROWS[other]
+                    near += [keys[c + d] for d in offsets if 0 <= c + d < len(keys)]
             neighbours[key] = "".join(sorted(set(near)))
     return neighbours
 
@@ -165,7 +164,7 @@ def _split(text: str, protect: Collection[str]) -> list[_Piece]:
     spans = _span_pattern([p for p in protect if p.strip()])
     pieces: list[_Piece] = []
     for line in text.splitlines(keepends=True):
-        if _CODE_LINE.search(line.rstrip("\r\n")):
+        if _CODE_LINE.search(spans.sub("#", line.rstrip("\r\n"))):
             pieces.append(_Piece(line, "fixed"))
             continue
         position = 0
@@ -232,7 +231,12 @@ def _typo(pieces: list[_Piece], rng: random.Random, count: int) -> None:
 
 
 def _extra_spaces(pieces: list[_Piece], rng: random.Random, count: int) -> None:
-    sites = [i for i, p in enumerate(pieces) if p.kind == "space"]
+    sites = [
+        i
+        for i, p in enumerate(pieces)
+        if p.kind == "space"
+        and "word" in (pieces[i - 1].kind, pieces[min(i + 1, len(pieces) - 1)].kind)
+    ]
     for i in rng.sample(sites, min(count, len(sites))):
         pieces[i] = _Piece("  ", "fixed")
 
@@ -245,6 +249,8 @@ def add_noise(text: str, rng: random.Random, protect: Collection[str] = ()) -> s
     """
     pieces = _split(text, protect)
     n_words = sum(p.kind == "word" for p in pieces)
+    if n_words == 0:
+        return text
     if rng.random() < 0.5:
         _lowercase(pieces)
     if rng.random() < 0.5:
