@@ -24,7 +24,7 @@ h1{font-size:1.6em;margin:0 0 4px}h2{margin-top:2em;border-bottom:1px solid #ddd
 .verdict{font-size:1.15em;padding:12px 16px;border-left:5px solid #4e79a7;background:#f5f8fc}
 .verdict.shadow{border-color:#e15759;background:#fdf3f3}.verdict.none{border-color:#999;background:#f6f6f6}
 .warn{background:#fff7e0;border-left:5px solid #edc948;padding:8px 14px;margin:6px 0}
-table{border-collapse:collapse;margin:10px 0;font-size:.92em}
+table{border-collapse:collapse;margin:10px 0;font-size:.92em;display:block;overflow-x:auto;max-width:100%}
 th,td{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
 th{background:#f3f3f3}td.n{text-align:right;font-variant-numeric:tabular-nums}
 tr.sig td{background:#fdf0f0}

@@ -1,0 +1,130 @@
+"""The card and the comparison page in a real headless Chromium: no console errors, and a
+screenshot that shows something (not a blank page).
+
+Needs the Debian packages chromium and chromium-driver and the Python packages selenium and
+pillow; skipped with the reason when one is missing.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from shadow_suite.gap import load_results
+from shadow_suite.report.card import card_from_results, write_card
+from shadow_suite.report.compare import write_comparison
+from shadow_suite.report.spectral import spectral_section
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None or CHROMEDRIVER is None,
+    reason="headless Chromium test needs `apt-get install -y chromium chromium-driver`",
+)
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--window-size=1200,2400",
+)
+
+# a spectra.json summary in the engine's layout (shadow_suite.spectral.summary)
+SPECTRA = {
+    "schema": "shadow-suite.spectra",
+    "schema_version": 1,
+    "model": {"path": "/models/<tuned>"},
+    "base": {"path": "/models/base"},
+    "summary": {
+        "model": {"mean": {"effective_rank_entropy": 50.0, "stable_rank": 9.0, "alpha": 3.1}},
+        "by_kind_layer": [
+            {"kind": kind, "layer": layer, "effective_rank_entropy": 40.0 + 3 * layer + i}
+            for i, kind in enumerate(("attn_q", "attn_k", "mlp_down"))
+            for layer in range(4)
+        ],
+        "update": {
+            "relative_change": 0.02,
+            "by_layer": [
+                {
+                    "layer": layer,
+                    "relative_change": 0.01 * layer,
+                    "update_effective_rank_entropy": 4.0 + layer,
+                }
+                for layer in range(4)
+            ],
+            "top_changed": [
+                {
+                    "name": f"model.layers.3.mlp.down_proj.weight{i}",
+                    "kind": "mlp_down",
+                    "layer": 3,
+                    "shape": [64, 128],
+                    "relative_change": 0.05 - 0.01 * i,
+                    "update_singular_values": [10.0 / (1 + j) ** 2 for j in range(40)],
+                }
+                for i in range(3)
+            ],
+        },
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def driver():
+    webdriver = pytest.importorskip("selenium.webdriver", reason="needs `pip install selenium`")
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in FLAGS:
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    # a fresh profile per run; the explicit driver path keeps selenium from downloading one
+    service = Service(executable_path=CHROMEDRIVER)
+    drv = webdriver.Chrome(service=service, options=options)
+    yield drv
+    drv.quit()
+
+
+def _severe(drv) -> list[str]:
+    return [e["message"] for e in drv.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
+
+
+def _pixel_std(png: Path) -> float:
+    image = pytest.importorskip("PIL.Image", reason="needs `pip install pillow`")
+    import numpy as np
+
+    with image.open(png) as im:
+        return float(np.asarray(im.convert("L"), dtype=float).std())
+
+
+def test_console_error_check_catches_errors(driver, tmp_path: Path) -> None:
+    """The harness itself: a page that logs an error must be caught."""
+    page = tmp_path / "bad.html"
+    page.write_text(
+        '<!DOCTYPE html><html><body><script>console.error("boom")</script></body></html>'
+    )
+    driver.get(page.as_uri())
+    assert any("boom" in m for m in _severe(driver))
+
+
+def test_card_and_comparison_display_without_errors(driver, run_dir: Path, tmp_path: Path) -> None:
+    card = card_from_results(load_results([run_dir]), spectral_section(SPECTRA), n_boot=200)
+    paths = write_card(card, tmp_path / "card")
+    compare = write_comparison([card, paths.json], tmp_path / "cmp")
+    for page, heading in ((paths.html, card.model.name), (compare.html, "shadow-suite comparison")):
+        driver.get(page.resolve().as_uri())
+        assert _severe(driver) == []
+        assert driver.find_element("tag name", "h1").text == heading  # escaped name shows as text
+        n_svg = len(driver.find_elements("tag name", "svg"))
+        assert n_svg >= (6 if page == paths.html else 1)
+        shot = tmp_path / f"{page.stem}.png"
+        assert driver.save_screenshot(str(shot))
+        # a blank page is one flat colour; a rendered card has text and charts
+        assert _pixel_std(shot) > 10.0

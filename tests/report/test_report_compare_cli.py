@@ -1,0 +1,100 @@
+"""``shadow-suite report`` and ``compare`` end to end on synthetic lm-eval folders."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import HOSTILE_NAME, make_run
+
+from shadow_suite.cli import main
+from shadow_suite.report.compare import comparison_table, write_comparison
+from shadow_suite.report.schema import load_card
+
+
+def test_report_then_compare(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    make_run(tmp_path / "a", "org/model-a", drop=0.3, seed=1)
+    make_run(tmp_path / "b", HOSTILE_NAME, drop=0.0, seed=2)
+    for name in ("a", "b"):
+        code = main(
+            [
+                "report",
+                str(tmp_path / name),
+                "--out",
+                str(tmp_path / f"card_{name}"),
+                "--n-boot",
+                "300",
+            ]
+        )
+        assert code == 0
+        for file in ("card.json", "card.html", "card.md"):
+            assert (tmp_path / f"card_{name}" / file).stat().st_size > 0
+    out = capsys.readouterr().out
+    assert "Benchmark shadow" in out  # model a: variants lose 30% of right answers
+    card_b = load_card(tmp_path / "card_b")
+    assert not card_b.gap.headline.significant  # model b: identical answers, gap 0
+    assert card_b.gap.headline.shadow_gap == 0.0
+
+    code = main(
+        [
+            "compare",
+            str(tmp_path / "card_a" / "card.json"),
+            str(tmp_path / "card_b"),
+            "--out",
+            str(tmp_path / "cmp"),
+        ]
+    )
+    assert code == 0
+    page = (tmp_path / "cmp" / "compare.html").read_text()
+    assert "<title>Benchmark score vs OOD score</title>" in page
+    assert page.count("<circle") >= 2
+    assert HOSTILE_NAME not in page and "&lt;script&gt;" in page
+    assert "<script" not in page
+    markdown = (tmp_path / "cmp" / "compare.md").read_text()
+    assert "org/model-a" in markdown and HOSTILE_NAME not in markdown
+    assert len((tmp_path / "cmp" / "compare.csv").read_text().splitlines()) == 3
+
+
+def test_comparison_table_numbers_come_from_the_cards(tmp_path: Path) -> None:
+    make_run(tmp_path / "a", "same/model", drop=0.3, seed=1)
+    main(["report", str(tmp_path / "a"), "--out", str(tmp_path / "c"), "--n-boot", "200"])
+    card = load_card(tmp_path / "c")
+    frame = comparison_table([card, card])
+    assert list(frame["model"]) == ["same/model", "same/model #2"]
+    row = frame.iloc[0]
+    assert row["shadow_gap"] == pytest.approx(card.gap.headline.shadow_gap)
+    assert row["benchmark_score"] - row["ood_score"] == pytest.approx(row["shadow_gap"])
+    assert row["gap_mmlu"] == pytest.approx(
+        next(b.gap for b in card.gap.benchmarks if b.benchmark == "mmlu")
+    )
+    paths = write_comparison([card], tmp_path / "one")
+    assert paths.html.is_file()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["report", "{tmp}/empty", "--out", "{tmp}/o"], "no lm-eval results_*.json"),
+        (["report", "{tmp}/missing", "--out", "{tmp}/o"], "no such file or folder"),
+        (["compare", "{tmp}/old.json", "--out", "{tmp}/o"], "older than the supported"),
+        (["compare", "{tmp}/empty", "--out", "{tmp}/o"], "no such card"),
+        (
+            ["report", "{tmp}/run", "--spectra", "{tmp}/nospec.json", "--out", "{tmp}/o"],
+            "no such spectra file",
+        ),
+    ],
+)
+def test_cli_bad_input_is_one_line_no_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    (tmp_path / "empty").mkdir()
+    make_run(tmp_path / "run")
+    (tmp_path / "old.json").write_text(
+        json.dumps({"schema": "shadow-suite.card", "schema_version": 0})
+    )
+    code = main([a.format(tmp=tmp_path) for a in args])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
