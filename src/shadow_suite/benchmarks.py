@@ -51,7 +51,7 @@ BENCHMARKS: dict[str, Benchmark] = {
             hub_name="ARC-Challenge",
             eval_split="test",
             fewshot_split=None,
-            local_splits=("test", "validation"),
+            local_splits=("test",),
             primary_metric="acc_norm,none",
         ),
         Benchmark(

@@ -1,0 +1,279 @@
+"""The Python side of the ``shadow_suite`` lm-eval task pack (``tasks/shadow_suite/``).
+
+The YAML files name these objects with ``!function shadow_suite.taskpack.<name>``:
+
+* :func:`load_docs` is every task's ``custom_dataset``: it reads the benchmark's splits
+  (local folder or hub, see :mod:`shadow_suite.data`), gives every row its stable id and
+  provenance (the ``shadow_*`` fields below), and applies the task's variant.
+* :class:`ShadowTask` with :class:`SubjectFirstNSampler` gives MMLU its per-subject
+  few-shot examples; :class:`PairedSampler` gives a GSM8K variant item the same examples
+  that the original task gives the same item.
+* The ``hellaswag_*`` and ``winogrande_*`` functions are lm-eval's own preprocessing for
+  those benchmarks, reproduced so that our ``orig`` tasks send identical requests (a test
+  compares them with lm-eval's tasks request by request).
+
+Fields every document carries (what the gap analysis pairs and cites):
+``shadow_id`` ("<benchmark>/<split>/<row>", stable across runs and variants),
+``shadow_benchmark``, ``shadow_variant`` ("orig" or the variant), ``shadow_seed``,
+``shadow_data_sha256`` (of the file the row came from), ``shadow_n_source`` (rows in the
+evaluated split) and ``shadow_n_applied`` (rows the variant applied to; the others skipped).
+
+Run-time options, from lm-eval's ``--metadata '{"shadow_seed": 7, "shadow_data": DIR}'`` or
+the environment (``SHADOW_SUITE_SEED``, ``SHADOW_SUITE_DATA``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from random import Random
+from typing import Any
+
+from lm_eval.api.samplers import ContextSampler
+from lm_eval.api.task import ConfigurableTask
+
+from shadow_suite.benchmarks import get_benchmark
+from shadow_suite.data import load_split
+from shadow_suite.errors import ShadowSuiteError
+
+log = logging.getLogger("shadow_suite")
+
+SEED_ENV = "SHADOW_SUITE_SEED"
+DEFAULT_SEED = 1234
+ORIG = "orig"
+
+
+def resolve_seed(value: Any = None) -> int:
+    """The variant seed: explicit value, else $SHADOW_SUITE_SEED, else 1234."""
+    from shadow_suite.variants import validate_seed
+
+    if value is None:
+        value = os.environ.get(SEED_ENV, DEFAULT_SEED)
+    return validate_seed(value)
+
+
+def build_docs(
+    benchmark: str,
+    variant: str = ORIG,
+    seed: Any = None,
+    data_dir: str | None = None,
+) -> dict[str, list[dict[str, Any]]]:
+    """Documents of one task, per split: the evaluated split and the few-shot split."""
+    bench = get_benchmark(benchmark)
+    seed = resolve_seed(seed)
+    spec = None
+    if variant != ORIG:
+        from shadow_suite.variants import get_variant
+
+        spec = get_variant(benchmark, variant)
+
+    splits = [bench.eval_split] + ([bench.fewshot_split] if bench.fewshot_split else [])
+    out: dict[str, list[dict[str, Any]]] = {}
+    for split in splits:
+        rows, source = load_split(benchmark, split, data_dir)
+        docs = [
+            {
+                **row,
+                "shadow_id": f"{benchmark}/{split}/{i}",
+                "shadow_benchmark": benchmark,
+                "shadow_variant": variant,
+                "shadow_seed": seed,
+                "shadow_data_sha256": source.sha256,
+            }
+            for i, row in enumerate(rows)
+        ]
+        if split == bench.eval_split and variant == "rephrased":
+            docs = _join_rephrased(docs, data_dir)
+        is_eval = split == bench.eval_split
+        if spec is not None and (is_eval or spec.fewshot):
+            docs = _apply(spec.transform, benchmark, variant, docs, seed)
+        if is_eval:
+            for doc in docs:
+                doc["shadow_n_source"] = len(rows)
+                doc["shadow_n_applied"] = len(docs)
+            if spec is not None:
+                log.info(
+                    "shadow_%s_%s: variant applies to %d of %d items (%d skipped: %s)",
+                    benchmark,
+                    variant,
+                    len(docs),
+                    len(rows),
+                    len(rows) - len(docs),
+                    spec.skip_reason,
+                )
+        if not docs:
+            raise ShadowSuiteError(
+                f"variant {variant!r} of {benchmark} applies to no item of split {split!r}"
+            )
+        out[split] = docs
+    return out
+
+
+def _apply(transform: Any, benchmark: str, variant: str, docs: list[dict], seed: int) -> list[dict]:
+    from shadow_suite.variants import item_rng
+
+    result = []
+    for doc in docs:
+        new = transform(doc, item_rng(benchmark, doc["shadow_id"], variant, seed))
+        if new is not None:
+            new["shadow_variant"] = variant
+            result.append(new)
+    return result
+
+
+def _join_rephrased(docs: list[dict[str, Any]], data_dir: str | None) -> list[dict[str, Any]]:
+    rows, _ = load_split("gsm8k", "test_rephrased", data_dir)
+    by_row = {int(r["idx"]): r["question"] for r in rows}
+    return [{**doc, "rephrased_question": by_row.get(i)} for i, doc in enumerate(docs)]
+
+
+def load_docs(
+    benchmark: str,
+    variant: str = ORIG,
+    shadow_seed: Any = None,
+    shadow_data: str | None = None,
+    **_unused: Any,
+):
+    """lm-eval ``custom_dataset`` hook: ``dataset_kwargs`` name the benchmark and variant,
+    ``--metadata`` may set ``shadow_seed`` and ``shadow_data``; other metadata is ignored."""
+    import datasets
+
+    docs = build_docs(benchmark, variant, shadow_seed, shadow_data)
+    return datasets.DatasetDict(
+        {split: datasets.Dataset.from_list(rows) for split, rows in docs.items()}
+    )
+
+
+class ShadowTask(ConfigurableTask):
+    """lm-eval's ConfigurableTask, except that the few-shot sampler sees the document it
+    serves. lm-eval passes that document to the sampler only when the few-shot split is
+    the evaluated split; MMLU's per-subject examples and the paired examples of variant
+    tasks need it always. Used through ``class: !function shadow_suite.taskpack.ShadowTask``.
+    """
+
+    def __init__(self, config: dict[str, Any] | None = None) -> None:
+        super().__init__(config={k: v for k, v in (config or {}).items() if k != "class"})
+
+    def fewshot_context(self, doc: dict, num_fewshot: int, *args: Any, **kwargs: Any) -> Any:
+        sampler = getattr(self, "sampler", None)
+        if isinstance(sampler, DocumentAwareSampler):
+            sampler.current_doc = doc
+        return super().fewshot_context(doc, num_fewshot, *args, **kwargs)
+
+
+class DocumentAwareSampler(ContextSampler):
+    """A sampler that is told, by :class:`ShadowTask`, which document it samples for."""
+
+    current_doc: dict[str, Any] | None = None
+
+    def _doc(self, eval_doc: dict | None) -> dict[str, Any]:
+        doc = eval_doc if eval_doc is not None else self.current_doc
+        if doc is None:
+            raise ShadowSuiteError(
+                f"{type(self).__name__} needs `class: !function shadow_suite.taskpack.ShadowTask`"
+            )
+        return doc
+
+
+class SubjectFirstNSampler(DocumentAwareSampler):
+    """MMLU's few-shot rule: the first n dev questions of the same subject, in order.
+
+    lm-eval runs one task per subject with ``sampler: first_n`` on that subject's dev
+    split; we run one task over all subjects, so the pool is filtered by subject.
+    """
+
+    def sample(self, n: int, eval_doc: dict | None = None, df: Any = None, **kwargs: Any) -> list:
+        if n == 0:
+            return []
+        subject = self._doc(eval_doc)["subject"]
+        pool = [d for d in self.fewshot_docs() if d["subject"] == subject]
+        if n > len(pool):
+            raise ShadowSuiteError(
+                f"MMLU subject {subject!r} has {len(pool)} dev examples, {n} asked"
+            )
+        return pool[:n]
+
+
+class PairedSampler(DocumentAwareSampler):
+    """Few-shot examples for a variant task that match the original task's, item by item.
+
+    lm-eval's default sampler draws n examples per document, in document order, from one
+    seeded generator, so the examples an item gets depend on its position. A variant that
+    skips items would shift every later item onto other examples: noise in the paired
+    comparison. This sampler gives the item from row r exactly the draw that lm-eval's
+    default sampler gives the r-th document of the original task (the few-shot pool has the
+    same order and size in both), in the variant's format where the variant changes it.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._seed: int | None = None
+        self._draws: list[list[int]] = []
+
+    def set_rnd(self, rnd: int | None) -> PairedSampler:
+        self._seed, self._draws = rnd, []
+        return super().set_rnd(rnd)
+
+    def sample(self, n: int, eval_doc: dict | None = None, df: Any = None, **kwargs: Any) -> list:
+        if n == 0:
+            return []
+        row = int(self._doc(eval_doc)["shadow_id"].rsplit("/", 1)[1])
+        pool = self.fewshot_docs()
+        if not self._draws or len(self._draws[0]) != n:
+            self._draws, self._generator = [], Random(self._seed)
+        while len(self._draws) <= row:
+            # Random.sample consumes the generator alike for any sequence of one length,
+            # so drawing positions reproduces lm-eval's draw of documents.
+            self._draws.append(self._generator.sample(range(len(pool)), n))
+        return [pool[i] for i in self._draws[row]]
+
+
+# --- lm-eval's own preprocessing, reproduced for identical requests ------------------
+
+
+def hellaswag_preprocess(text: str) -> str:
+    text = text.strip()
+    # Brackets are artifacts of the WikiHow part of HellaSwag (as in lm-eval).
+    text = text.replace(" [title]", ". ")
+    text = re.sub("\\[.*?\\]", "", text)
+    text = text.replace("  ", " ")
+    return text
+
+
+def hellaswag_process_docs(dataset: Any) -> Any:
+    def process(doc: dict[str, Any]) -> dict[str, Any]:
+        ctx = doc["ctx_a"] + " " + doc["ctx_b"].capitalize()
+        return {
+            "query": hellaswag_preprocess(doc["activity_label"] + ": " + ctx),
+            "choices": [hellaswag_preprocess(ending) for ending in doc["endings"]],
+            "gold": int(doc["label"]),
+        }
+
+    return dataset.map(process)
+
+
+def winogrande_doc_to_text(doc: dict[str, Any]) -> int:
+    return {"1": 0, "2": 1}[doc["answer"]]
+
+
+def winogrande_doc_to_target(doc: dict[str, Any]) -> str:
+    idx = doc["sentence"].index("_") + 1
+    return doc["sentence"][idx:].strip()
+
+
+def winogrande_doc_to_choice(doc: dict[str, Any]) -> list[str]:
+    idx = doc["sentence"].index("_")
+    return [doc["sentence"][:idx] + opt for opt in (doc["option1"], doc["option2"])]
+
+
+class ZeroShotOnlySampler(ContextSampler):
+    """For benchmarks we run zero-shot only (ARC-Challenge, HellaSwag, WinoGrande)."""
+
+    def sample(self, n: int, eval_doc: dict | None = None, df: Any = None, **kwargs: Any) -> list:
+        if n > 0:
+            raise ShadowSuiteError(
+                "ARC-Challenge, HellaSwag and WinoGrande run zero-shot in shadow-suite (lm-eval's "
+                "default); drop --num_fewshot for them"
+            )
+        return []
