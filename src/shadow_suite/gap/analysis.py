@@ -267,8 +267,8 @@ def _analyse_benchmark(
 
 
 def _verdict(headline: Headline, benches: list[BenchmarkGap]) -> tuple[str, list[str]]:
-    n_sig = sum(v.significant for b in benches if b.in_headline for v in b.variants)
-    n_var = sum(v.p_holm is not None for b in benches if b.in_headline for v in b.variants)
+    n_sig = sum(v.significant for b in benches for v in b.variants)
+    n_var = sum(v.p_holm is not None for b in benches for v in b.variants)
     evidence = [
         f"{b.benchmark}: gap {_pct(b.gap)} points (95% CI {_pct(b.gap_ci_low)} to "
         f"{_pct(b.gap_ci_high)}) over {len([v for v in b.variants if v.n_paired])} variants"

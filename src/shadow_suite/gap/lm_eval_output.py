@@ -434,6 +434,12 @@ def load_results(paths: Iterable[str | Path]) -> EvalResults:
                 )
     if other_tasks:
         warnings.append(f"ignored non-shadow tasks: {', '.join(sorted(other_tasks))}")
+    limits = sorted({r.limit for r in runs if r.limit is not None})
+    if limits:
+        warnings.append(
+            f"lm-eval ran with --limit {', '.join(f'{x:g}' for x in limits)}: only the first "
+            "items of each task were scored, so the numbers are a small, non-random sample"
+        )
     sources = {r.model_source for r in runs}
     if len(sources) > 1:
         warnings.append(f"runs used different backends ({', '.join(sorted(sources))})")
