@@ -97,3 +97,26 @@ def test_markdown_has_tables_and_escapes(card: Card) -> None:
     assert "winogrande: original accuracy" in text  # at-chance warning
     h = card.gap.headline
     assert f"{100 * h.shadow_gap:+.1f}" in text
+
+
+def test_schema_doc_names_every_field() -> None:
+    import dataclasses
+
+    from shadow_suite.gap import analysis, lm_eval_output
+    from shadow_suite.report import schema
+
+    doc = (Path(schema.__file__).parent / "SCHEMA.md").read_text()
+    classes = [
+        schema.Card, schema.ModelInfo, schema.BaseModelInfo, schema.Provenance, schema.RunRecord,
+        schema.StatsConfig, schema.SpectralSection, schema.LayerSeries, schema.MatrixSpectrum,
+        analysis.GapAnalysis, analysis.Headline, analysis.BenchmarkGap, analysis.VariantGap,
+        lm_eval_output.TaskStatus,
+    ]  # fmt: skip
+    missing = [
+        f"{cls.__name__}.{f.name}"
+        for cls in classes
+        for f in dataclasses.fields(cls)
+        if f"`{f.name}`" not in doc
+    ]
+    assert missing == []
+    assert f"now `{schema.SCHEMA_VERSION}`" in doc
