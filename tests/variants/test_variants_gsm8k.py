@@ -148,7 +148,7 @@ def test_renumbered_never_goes_negative_or_fractional() -> None:
 
 def test_implied_values() -> None:
     assert {Fraction(2), Fraction(1, 2), Fraction(60), Fraction(12)} <= implied_values(
-        "Half an hour later she bought a dozen"
+        "Half an hour is 30 minutes; then she bought a dozen"
     )
     assert Fraction(100) in implied_values("a 20% discount")
 
@@ -206,3 +206,33 @@ def test_answer_format_is_read_by_lm_eval_filter_and_metric() -> None:
     ]
     # "1,8" reads as 18 once commas are ignored, as in lm-eval's own gsm8k
     assert scores == [1.0, 1.0, 1.0, 0.0]
+
+
+def test_renumbered_keeps_the_order_of_the_question_numbers() -> None:
+    doc = _doc(
+        "She drove 100 miles and then put in 4 gallons to fill the tank. The tank holds 12 "
+        "gallons. How many miles can she drive on a full tank?",
+        "100/4=<<100/4=25>>25 miles per gallon\n25*12=<<25*12=300>>300 miles\n#### 300",
+    )
+    for seed in range(30):
+        new = renumber(dict(doc), random.Random(seed))
+        if new is not None:
+            miles, put_in, holds = (int(n) for n in re.findall(r"\d+", new["question"]))
+            assert put_in < holds < miles
+            assert_renumbered(doc, new)
+
+
+def test_renumbered_leaves_ranges_and_skips_spelled_out_inputs() -> None:
+    ranges = _doc(
+        "A school has grades 4 - 7 with 10 students chosen per grade. How many students?",
+        "There are 4 grades x 10 = <<4*10=40>>40 students\n#### 40",
+    )
+    new = renumber(dict(ranges), random.Random(0))
+    assert new is not None and "grades 4 - 7" in new["question"]  # a range stays as it is
+    per_grade = int(re.findall(r"\d+", new["question"])[2])
+    assert per_grade != 10 and new["answer"].endswith(f"#### {4 * per_grade}")
+    spelled = _doc(
+        "Mason rides 8 miles per hour for 4 hours. How far does he ride?",
+        "In four hours he rides 8*4=<<8*4=32>>32 miles.\n#### 32",
+    )
+    assert renumber(dict(spelled), random.Random(0)) is None

@@ -16,6 +16,7 @@ non-negative integer.
 
 from __future__ import annotations
 
+import itertools
 import random
 import re
 from dataclasses import dataclass
@@ -36,8 +37,9 @@ _TEXT_NUMBER = re.compile(r"(?<![\d.,])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|(?<!
 
 ATTEMPTS = 30
 
-# Values a wording implies without writing digits (so they may appear in expressions).
-_IMPLIED: dict[str, tuple[Fraction, ...]] = {
+# Values a wording implies without writing digits, so they may appear in expressions.
+# Single words: spelled-out numbers and multipliers.
+_IMPLIED_BY_WORD: dict[str, tuple[Fraction, ...]] = {
     **{
         w: (Fraction(v),)
         for v, w in enumerate(
@@ -75,6 +77,7 @@ _IMPLIED: dict[str, tuple[Fraction, ...]] = {
     "million": (Fraction(1000000),),
     "half": (Fraction(2), Fraction(1, 2)),
     "halves": (Fraction(2), Fraction(1, 2)),
+    "halfway": (Fraction(2), Fraction(1, 2)),
     "twice": (Fraction(2),),
     "double": (Fraction(2),),
     "doubles": (Fraction(2),),
@@ -85,55 +88,58 @@ _IMPLIED: dict[str, tuple[Fraction, ...]] = {
     "triple": (Fraction(3),),
     "thrice": (Fraction(3),),
     "third": (Fraction(3), Fraction(1, 3)),
+    "thirds": (Fraction(3), Fraction(1, 3)),
     "quarter": (Fraction(4), Fraction(1, 4), Fraction(25)),
     "quarters": (Fraction(4), Fraction(1, 4), Fraction(25)),
     "dozen": (Fraction(12),),
     "dozens": (Fraction(12),),
     "percent": (Fraction(100),),
     "%": (Fraction(100),),
-    "cents": (Fraction(100),),
-    "cent": (Fraction(100),),
+    "century": (Fraction(100),),
+    "decade": (Fraction(10),),
     "dime": (Fraction(10),),
     "dimes": (Fraction(10),),
     "nickel": (Fraction(5),),
     "nickels": (Fraction(5),),
-    "minute": (Fraction(60),),
-    "minutes": (Fraction(60),),
-    "hour": (Fraction(60), Fraction(24)),
-    "hours": (Fraction(60), Fraction(24)),
-    "second": (Fraction(60), Fraction(2)),
-    "seconds": (Fraction(60),),
-    "day": (Fraction(24), Fraction(7), Fraction(30), Fraction(365)),
-    "days": (Fraction(24), Fraction(7), Fraction(30), Fraction(365)),
-    "daily": (Fraction(7), Fraction(30), Fraction(365)),
-    "week": (Fraction(7), Fraction(52)),
-    "weeks": (Fraction(7), Fraction(52)),
-    "weekly": (Fraction(7), Fraction(52)),
-    "month": (Fraction(12), Fraction(30)),
-    "months": (Fraction(12), Fraction(30)),
-    "monthly": (Fraction(12),),
-    "year": (Fraction(12), Fraction(52), Fraction(365)),
-    "years": (Fraction(12), Fraction(52), Fraction(365)),
-    "yearly": (Fraction(12),),
-    "annual": (Fraction(12),),
-    "decade": (Fraction(10),),
-    "century": (Fraction(100),),
-    "feet": (Fraction(12),),
-    "foot": (Fraction(12),),
-    "yard": (Fraction(3),),
-    "yards": (Fraction(3),),
-    "pound": (Fraction(16),),
-    "pounds": (Fraction(16),),
-    "gallon": (Fraction(4), Fraction(128)),
-    "gallons": (Fraction(4), Fraction(128)),
+    "cents": (Fraction(100),),
+    "cent": (Fraction(100),),
 }
+# Unit conversions: implied only when the problem names both units (a bare "days" does
+# not make every 7, 24, 30 and 365 in it ambiguous).
+_IMPLIED_BY_UNITS: tuple[tuple[tuple[str, ...], tuple[str, ...], Fraction], ...] = (
+    (("second", "seconds"), ("minute", "minutes"), Fraction(60)),
+    (("minute", "minutes"), ("hour", "hours", "hourly"), Fraction(60)),
+    (("hour", "hours", "hourly"), ("day", "days", "daily"), Fraction(24)),
+    (("day", "days", "daily"), ("week", "weeks", "weekly"), Fraction(7)),
+    (("day", "days", "daily"), ("month", "months", "monthly"), Fraction(30)),
+    (("day", "days", "daily"), ("year", "years", "yearly", "annual", "annually"), Fraction(365)),
+    (("week", "weeks", "weekly"), ("year", "years", "yearly", "annual", "annually"), Fraction(52)),
+    (
+        ("month", "months", "monthly"),
+        ("year", "years", "yearly", "annual", "annually"),
+        Fraction(12),
+    ),
+    (("inch", "inches"), ("foot", "feet"), Fraction(12)),
+    (("foot", "feet"), ("yard", "yards"), Fraction(3)),
+    (("ounce", "ounces"), ("pound", "pounds"), Fraction(16)),
+    (("quart", "quarts"), ("gallon", "gallons"), Fraction(4)),
+    (("cup", "cups"), ("gallon", "gallons"), Fraction(16)),
+    (("centimeter", "centimeters", "cm"), ("meter", "meters", "m"), Fraction(100)),
+    (("meter", "meters", "m"), ("kilometer", "kilometers", "km"), Fraction(1000)),
+    (("gram", "grams", "g"), ("kilogram", "kilograms", "kg"), Fraction(1000)),
+    (("cent", "cents"), ("dollar", "dollars", "$"), Fraction(100)),
+)
 _ALWAYS_IMPLIED = frozenset({Fraction(0), Fraction(1)})
 
 
 def implied_values(question: str) -> set[Fraction]:
+    words = set(re.findall(r"[a-z]+|%|\$", question.lower()))
     values = set(_ALWAYS_IMPLIED)
-    for word in re.findall(r"[a-z]+|%", question.lower()):
-        values.update(_IMPLIED.get(word, ()))
+    for word in words:
+        values.update(_IMPLIED_BY_WORD.get(word, ()))
+    for first, second, value in _IMPLIED_BY_UNITS:
+        if words & set(first) and words & set(second):
+            values.add(value)
     return values
 
 
@@ -162,9 +168,11 @@ def _question_numbers(question: str) -> list[_QuestionNumber]:
             and "." not in text
             and value >= 2
             # times (3:30), fractions (1/2), ordinals/units glued on (5th, 3pm), names
-            # with digits (COVID-19), years
+            # with digits (COVID-19), ranges (grades 4 - 7), years
             and not re.search(r"[:/]$|[A-Za-z]-?$", before)
             and not re.match(r"^[:/]|^[A-Za-z]", after)
+            and not re.search(r"\d\s*[-–—]\s*$", question[max(0, start - 4) : start])
+            and not re.match(r"^\s*[-–—]\s*\d", question[end : end + 4])
             and not (len(text) == 4 and 1900 <= value <= 2100)
         )
         percent = after.startswith("%") or question[end : end + 8].lstrip().startswith("percent")
@@ -172,18 +180,41 @@ def _question_numbers(question: str) -> list[_QuestionNumber]:
     return numbers
 
 
-def _new_value(old: int, percent: bool, rng: random.Random) -> int:
+def _candidates(old: int, percent: bool) -> list[int]:
+    """New values an input may take: same kind and magnitude, never itself."""
     if percent:
         candidates = list(range(5, 100, 5)) if old % 5 == 0 else list(range(1, 100))
     elif old <= 12:
         candidates = list(range(2, 13))
     else:
-        # keep the magnitude and the roundness: 16 -> 8..24, 250 -> 130..370 in tens
+        # keep the magnitude and the roundness: 16 -> 8..25, 250 -> 120..380 in tens
         step = next(s for s in (1000, 500, 100, 50, 10, 5, 1) if old % s == 0 and old // s >= 2)
         units = old // step
         candidates = [step * u for u in range(max(1, units // 2), units * 3 // 2 + 2)]
-    candidates = [c for c in candidates if c != old and c >= 2]
-    return rng.choice(candidates)
+    return [c for c in candidates if c != old and c >= 2]
+
+
+def _draw_inputs(plan: _Plan, rng: random.Random) -> dict[Fraction, Fraction] | None:
+    """New input values that keep the order of all the question's numbers (the unchanged
+    ones included): "put in 4 gallons, the tank holds 12" must not become "put in 5
+    gallons, the tank holds 3"."""
+    new_inputs: dict[Fraction, Fraction] = {}
+    previous: Fraction | None = None
+    values = plan.question_values
+    for index, value in enumerate(values):
+        if value not in plan.inputs:
+            previous = value
+            continue
+        ceiling = next((v for v in values[index + 1 :] if v not in plan.inputs), None)
+        options = [
+            c
+            for c in _candidates(int(value), plan.inputs[value])
+            if (previous is None or c > previous) and (ceiling is None or c < ceiling)
+        ]
+        if not options:
+            return None
+        previous = new_inputs[value] = Fraction(rng.choice(options))
+    return new_inputs
 
 
 def _format_like(value: Fraction, original: str) -> str | None:
@@ -203,7 +234,7 @@ class _Plan:
     fixed: set[Fraction]  # values that stay: fixed question numbers, implied constants
     annotations: list[tuple[str, Fraction]]  # (expression, stated result) in order
     final: Fraction
-    result_index: int  # annotation whose result is the final answer
+    question_values: tuple[Fraction, ...]  # every number in the question, ascending
 
 
 def _plan(question: str, solution: str) -> _Plan | None:
@@ -244,10 +275,16 @@ def _plan(question: str, solution: str) -> _Plan | None:
         return None  # the text computes something the annotations do not
     if final not in results:
         return None
-    result_index = max(i for i, r in enumerate(results) if r == final)
     if not inputs:
         return None
-    return _Plan(inputs, fixed_in_question | implied, annotations, final, result_index)
+    # a solution that spells an input out ("in four hours") would contradict the new number
+    spelled = {w for w, values in _IMPLIED_BY_WORD.items() if set(values) & set(inputs)}
+    if spelled & (
+        set(re.findall(r"[a-z]+", prose.lower())) - set(re.findall(r"[a-z]+", question.lower()))
+    ):
+        return None
+    question_values = tuple(sorted({n.value for n in numbers}))
+    return _Plan(inputs, fixed_in_question | implied, annotations, final, question_values)
 
 
 def _propagate(
@@ -255,6 +292,10 @@ def _propagate(
 ) -> dict[Fraction, Fraction] | None:
     """Old value -> new value for every input and result, or None if the new numbers
     break the problem (negative, fractional where whole, inconsistent)."""
+    # the question's numbers keep their order (see _draw_inputs)
+    renumbered = [new_inputs.get(v, v) for v in plan.question_values]
+    if any(a >= b for a, b in itertools.pairwise(renumbered)):
+        return None
     mapping: dict[Fraction, Fraction] = dict(new_inputs)
     for expression, old_result in plan.annotations:
         new_expression = NUMBER.sub(lambda m: _literal(m.group(0), mapping), expression)
@@ -301,15 +342,14 @@ def renumber(doc: Doc, rng: random.Random) -> Doc | None:
     plan = _plan(question, solution)
     if plan is None:
         return None
+    new_inputs: dict[Fraction, Fraction] | None = None
+    mapping: dict[Fraction, Fraction] | None = None
     for _ in range(ATTEMPTS):
-        new_inputs = {
-            old: Fraction(_new_value(int(old), percent, rng))
-            for old, percent in sorted(plan.inputs.items())
-        }
-        mapping = _propagate(plan, new_inputs)
+        new_inputs = _draw_inputs(plan, rng)
+        mapping = None if new_inputs is None else _propagate(plan, new_inputs)
         if mapping is not None:
             break
-    else:
+    if new_inputs is None or mapping is None:
         return None
     # question: only the mutable occurrences of input values change
     fixed_spans = {
