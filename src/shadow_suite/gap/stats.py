@@ -128,12 +128,30 @@ def point_estimates(items: PairedItems) -> BootstrapDraws:
     return _weighted(items, np.ones((1, items.orig.size)))
 
 
-def _weighted(items: PairedItems, weights: np.ndarray) -> BootstrapDraws:
-    mask = items.paired.astype(float)
-    n = weights @ mask
+def _design(items: PairedItems) -> np.ndarray:
+    """Columns [orig where paired | variant where paired | paired], one matrix so that a
+    resample's sums come from a single product. float32 is exact here: every sum is an
+    integer below 2**24 (at most n_items per resample)."""
+    mask = items.paired.astype(np.float32)
+    return np.hstack(
+        [
+            items.orig[:, None].astype(np.float32) * mask,
+            items.variant.astype(np.float32) * mask,
+            mask,
+        ]
+    )
+
+
+def _weighted(
+    items: PairedItems, weights: np.ndarray, design: np.ndarray | None = None
+) -> BootstrapDraws:
+    design = _design(items) if design is None else design
+    n_var = items.paired.shape[1]
+    sums = (weights.astype(np.float32) @ design).astype(np.float64)
+    s_orig, s_var, n = sums[:, :n_var], sums[:, n_var : 2 * n_var], sums[:, 2 * n_var :]
     with np.errstate(invalid="ignore", divide="ignore"):
-        orig_acc = (weights @ (items.orig[:, None] * mask)) / n
-        variant_acc = (weights @ (items.variant * mask)) / n
+        orig_acc = s_orig / n
+        variant_acc = s_var / n
     gap = orig_acc - variant_acc
     return BootstrapDraws(
         orig_acc=orig_acc,
@@ -159,6 +177,7 @@ def bootstrap_benchmark(
     n_items = items.orig.size
     if n_items == 0:
         raise ValueError("no items to resample")
+    design = _design(items)
     parts: list[BootstrapDraws] = []
     done = 0
     while done < n_boot:
@@ -166,7 +185,7 @@ def bootstrap_benchmark(
         idx = rng.integers(0, n_items, size=(size, n_items))
         flat = (idx + (np.arange(size) * n_items)[:, None]).ravel()
         counts = np.bincount(flat, minlength=size * n_items).reshape(size, n_items)
-        parts.append(_weighted(items, counts.astype(float)))
+        parts.append(_weighted(items, counts.astype(np.float32), design))
         done += size
     return BootstrapDraws(
         *(
