@@ -3,10 +3,13 @@ do with them (hand-written items covering the cases found in MMLU and ARC)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from variants_helpers import load_docs
 
 from shadow_suite.variants import apply_variant
-from shadow_suite.variants.multiple_choice import NONE_OF_THE_OTHERS, SYMBOL_SETS
+from shadow_suite.variants.multiple_choice import FEWSHOT_FLAG, NONE_OF_THE_OTHERS, SYMBOL_SETS
 from shadow_suite.variants.options import is_aggregate, named_letters, pinned_positions
 
 
@@ -195,3 +198,17 @@ def test_noisy_changes_only_the_question() -> None:
         assert new is not None and new["question"] != doc["question"]
         assert new["choices"] == doc["choices"] and new["answer"] == 0
         assert "12" in new["question"] and "$0.25" in new["question"]
+
+
+@pytest.mark.parametrize("variant", ["relabeled", "format_swap"])
+def test_fewshot_examples_are_never_skipped(benchmark_data: Path, variant: str) -> None:
+    docs = load_docs(str(benchmark_data), "mmlu", "dev")
+    for seed in range(8):
+        skipped = [
+            d for d in docs if apply_variant("mmlu", variant, d, d["shadow_id"], seed) is None
+        ]
+        assert skipped  # as scored questions some are ambiguous...
+        for doc in skipped:  # ...but as examples they still show the format
+            example = {**doc, FEWSHOT_FLAG: True}
+            new = apply_variant("mmlu", variant, example, doc["shadow_id"], seed)
+            assert new is not None and new["shadow_gold"] == doc["answer"]

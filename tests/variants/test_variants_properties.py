@@ -19,7 +19,7 @@ from shadow_suite.variants.render import render, render_original
 ALL = [(b, v) for b, variants in VARIANTS.items() for v in variants]
 # the autouse fixture only sets environment variables: sharing it across examples is fine
 SETTINGS = settings(
-    max_examples=30,
+    max_examples=60,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     derandomize=True,

@@ -8,7 +8,9 @@ when the transformation does not apply to that item (the skip is counted and rep
 them. *Format* variants (``fewshot=True``) also set ``shadow_prompt`` (the whole question
 prompt, ending in "Answer:"), ``shadow_choices`` (the continuations scored, without the
 leading space lm-eval adds) and ``shadow_gold`` (index of the right one); they are applied
-to the few-shot examples too, so examples and question share one format.
+to the few-shot examples too, so examples and question share one format. The loader marks
+few-shot examples with ``shadow_fewshot: True`` (``FEWSHOT_FLAG``): a format variant never
+skips those, so every subject keeps all its examples.
 """
 
 from __future__ import annotations
@@ -31,8 +33,10 @@ from shadow_suite.variants.core import (
     run_rng,
     validate_seed,
 )
+from shadow_suite.variants.multiple_choice import FEWSHOT_FLAG
 
 __all__ = [
+    "FEWSHOT_FLAG",
     "RENDER_FIELDS",
     "VARIANTS",
     "ItemRandom",

@@ -19,6 +19,17 @@ from shadow_suite.variants.render import LETTERS, arc_gold, render_original
 NONE_OF_THE_OTHERS = "None of the other answers"
 
 
+FEWSHOT_FLAG = "shadow_fewshot"
+"""Set (true) by the loader on few-shot examples: format variants then never skip them, so
+every subject keeps all its examples; an example whose options name letters or equal the
+new symbols is still a fair demonstration of the format, while as a scored question it
+would be ambiguous."""
+
+
+def is_fewshot_example(doc: Doc) -> bool:
+    return bool(doc.get(FEWSHOT_FLAG))
+
+
 def get_options(benchmark: str, doc: Doc) -> list[str]:
     if benchmark == "arc_challenge":
         return list(doc["choices"]["text"])
@@ -147,7 +158,9 @@ def relabeled(benchmark: str, doc: Doc, rng: random.Random) -> Doc | None:
     # An option that names letters loses its referent; one whose text is itself a symbol
     # ("2" among options labelled 1-4) makes the answer ambiguous.
     symbol_texts = {s.lower() for s in symbols}
-    if any(refers_to_others(o) or o.strip().rstrip(".").lower() in symbol_texts for o in options):
+    if not is_fewshot_example(doc) and any(
+        refers_to_others(o) or o.strip().rstrip(".").lower() in symbol_texts for o in options
+    ):
         return None
     prompt = _lettered_prompt(
         _question_head(benchmark, doc), options, symbols, symbol_set.line_format
@@ -160,7 +173,7 @@ def format_swap(benchmark: str, doc: Doc, rng: random.Random) -> Doc | None:
     if benchmark == "mmlu":
         # cloze form, as lm-eval's mmlu_continuation task: the options are not shown, so
         # an option that points at the others ("All of the above") means nothing.
-        if any(refers_to_others(o) for o in options):
+        if not is_fewshot_example(doc) and any(refers_to_others(o) for o in options):
             return None
         return _set_render(doc, f"Question: {doc['question'].strip()}\nAnswer:", options, gold)
     letters = list(LETTERS[: len(options)])
