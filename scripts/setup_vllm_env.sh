@@ -23,7 +23,11 @@ want_stamp="$(cat "${BASH_SOURCE[0]}" "$REPO_ROOT/scripts/vllm_cpu_alias/pyproje
 if [[ -x "$VENV/bin/python" && -f "$STAMP" && "$(cat "$STAMP")" == "$want_stamp" ]] \
     && "$VENV/bin/python" -c "import importlib.metadata as m, vllm; m.version('vllm')" 2>/dev/null; then
     # The environment is current; only make sure it points at *this* checkout (CI clones anew).
-    "$VENV/bin/python" -m pip install --quiet --no-deps -e "$REPO_ROOT"
+    installed_from="$("$VENV/bin/python" -c 'import shadow_suite, pathlib; print(pathlib.Path(shadow_suite.__file__).resolve().parents[2])' 2>/dev/null || true)"
+    if [[ "$installed_from" != "$REPO_ROOT" ]]; then
+        "$VENV/bin/python" -m pip install --quiet --no-deps -e "$REPO_ROOT" \
+            2> >(grep -v "is ignored: it is neither" >&2)
+    fi
     echo "vLLM environment up to date: $VENV"
     exit 0
 fi
