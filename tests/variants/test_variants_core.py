@@ -189,3 +189,15 @@ def test_cli_rejects_bad_seed_and_benchmark(capsys: pytest.CaptureFixture[str]) 
     assert "invalid seed 'minus one'" in capsys.readouterr().err
     assert main(["variants", "--benchmark", "mmlu_pro"]) == 2
     assert "unknown benchmark 'mmlu_pro'" in capsys.readouterr().err
+
+
+def test_variants_pickle() -> None:
+    import pickle
+
+    restored = pickle.loads(pickle.dumps(VARIANTS))
+    doc = SAMPLES["mmlu"]
+    for name in VARIANTS["mmlu"]:
+        rng_a, rng_b = (item_rng("mmlu", "mmlu/test/0", name, 3) for _ in range(2))
+        assert restored["mmlu"][name].transform(doc, rng_a) == VARIANTS["mmlu"][name].transform(
+            doc, rng_b
+        )

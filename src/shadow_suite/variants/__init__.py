@@ -19,6 +19,7 @@ import copy
 import functools
 import random
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 
 from shadow_suite.benchmarks import get_benchmark
 from shadow_suite.errors import ShadowSuiteError
@@ -50,19 +51,24 @@ __all__ = [
 ]
 
 
+@dataclass(frozen=True)
+class _OnACopy:
+    """A transform made safe to hand any document: it works on a deep copy, so the
+    caller's document (and the few-shot split it belongs to) is never modified. A class
+    rather than a closure so that variants pickle (lm-eval may ship tasks to workers)."""
+
+    function: Callable[[Doc, random.Random], Doc | None]
+
+    def __call__(self, doc: Doc, rng: random.Random) -> Doc | None:
+        return self.function(copy.deepcopy(doc), rng)
+
+
 def _pure(function: Callable[[Doc, random.Random], Doc | None]) -> Transform:
-    """``function`` made safe to hand any document: it works on a deep copy, so the
-    caller's document (and the few-shot split it belongs to) is never modified."""
-
-    @functools.wraps(function)
-    def transform(doc: Doc, rng: random.Random) -> Doc | None:
-        return function(copy.deepcopy(doc), rng)
-
-    return transform
+    return _OnACopy(function)
 
 
 def _bind(function: Callable[[str, Doc, random.Random], Doc | None], benchmark: str) -> Transform:
-    return _pure(functools.partial(function, benchmark))
+    return _OnACopy(functools.partial(function, benchmark))
 
 
 def _multiple_choice(benchmark: str) -> dict[str, Variant]:
