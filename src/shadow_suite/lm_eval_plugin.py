@@ -65,6 +65,28 @@ def _patch_task_manager(module: ModuleType) -> None:
 
     __init__._shadow_suite = True  # type: ignore[attr-defined]
     task_manager.__init__ = __init__
+    _print_our_errors_as_one_line()
+
+
+def _print_our_errors_as_one_line() -> None:
+    """Inside ``lm_eval``, bad input to the pack (unknown variant, missing data file, bad
+    seed) raises ShadowSuiteError while tasks are built; print it as one line, like the
+    ``shadow-suite`` command does, instead of lm-eval's traceback. Other errors keep
+    Python's usual report."""
+    previous = sys.excepthook
+    if getattr(previous, "_shadow_suite", False):
+        return
+
+    def excepthook(kind: type[BaseException], error: BaseException, tb: Any) -> None:
+        from shadow_suite.errors import ShadowSuiteError
+
+        if issubclass(kind, ShadowSuiteError):
+            print(f"shadow-suite: error: {error}", file=sys.stderr)
+        else:
+            previous(kind, error, tb)
+
+    excepthook._shadow_suite = True  # type: ignore[attr-defined]
+    sys.excepthook = excepthook
 
 
 def _with_our_tasks(include_path: Any) -> list[str | Path]:
