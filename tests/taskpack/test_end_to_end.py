@@ -42,7 +42,7 @@ def test_lm_eval_cli_runs_the_whole_suite(tiny_model: Path, tmp_path: Path) -> N
 
     (results_file,) = out_dir.glob("*/results_*.json")
     results = json.loads(results_file.read_text())
-    assert ALL_TASKS <= set(results["results"])
+    assert set(results["results"]) >= ALL_TASKS
     assert {"shadow_suite", "shadow_mmlu", "shadow_gsm8k"} <= set(results["group_subtasks"])
     for task in ALL_TASKS:
         assert results["n-samples"][task]["effective"] == LIMIT, task
