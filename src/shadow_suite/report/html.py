@@ -63,9 +63,9 @@ def _figure(svg_text: str, caption: str) -> str:
 def _headline(card: Card) -> str:
     h = card.gap.headline
     stats = [
-        (f"{signed_pct(h.shadow_gap)} pts", "shadow gap"),
+        (signed_pct(h.shadow_gap) + (" pts" if h.shadow_gap is not None else ""), "shadow gap"),
         (ci(h.ci_low, h.ci_high), "95% CI (points)"),
-        (f"{signed_pct(h.relative_gap)}%", "relative gap"),
+        (signed_pct(h.relative_gap) + ("%" if h.relative_gap is not None else ""), "relative gap"),
         (pct(h.benchmark_score), "benchmark score"),
         (pct(h.ood_score), "OOD (variant) score"),
     ]
