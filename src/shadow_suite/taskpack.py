@@ -17,6 +17,7 @@ Fields every document carries (what the gap analysis pairs and cites):
 ``shadow_benchmark``, ``shadow_variant`` ("orig" or the variant), ``shadow_seed``,
 ``shadow_data_sha256`` (of the file the row came from), ``shadow_n_source`` (rows in the
 evaluated split) and ``shadow_n_applied`` (rows the variant applied to; the others skipped).
+Few-shot examples also carry ``shadow_fewshot: True``.
 
 Run-time options, from lm-eval's ``--metadata '{"shadow_seed": 7, "shadow_data": DIR}'`` or
 the environment (``SHADOW_SUITE_SEED``, ``SHADOW_SUITE_DATA``).
@@ -36,6 +37,7 @@ from lm_eval.api.task import ConfigurableTask
 from shadow_suite.benchmarks import get_benchmark
 from shadow_suite.data import load_split
 from shadow_suite.errors import ShadowSuiteError
+from shadow_suite.variants import FEWSHOT_FLAG, get_variant, item_rng, validate_seed
 
 log = logging.getLogger("shadow_suite")
 
@@ -46,8 +48,6 @@ ORIG = "orig"
 
 def resolve_seed(value: Any = None) -> int:
     """The variant seed: explicit value, else $SHADOW_SUITE_SEED, else 1234."""
-    from shadow_suite.variants import validate_seed
-
     if value is None:
         value = os.environ.get(SEED_ENV, DEFAULT_SEED)
     return validate_seed(value)
@@ -64,8 +64,6 @@ def build_docs(
     seed = resolve_seed(seed)
     spec = None
     if variant != ORIG:
-        from shadow_suite.variants import get_variant
-
         spec = get_variant(benchmark, variant)
 
     splits = [bench.eval_split] + ([bench.fewshot_split] if bench.fewshot_split else [])
@@ -83,9 +81,13 @@ def build_docs(
             }
             for i, row in enumerate(rows)
         ]
-        if split == bench.eval_split and variant == "rephrased":
-            docs = _join_rephrased(docs, data_dir)
         is_eval = split == bench.eval_split
+        if is_eval and variant == "rephrased":
+            docs = _join_rephrased(docs, data_dir)
+        if not is_eval:
+            # Format variants never skip few-shot examples (every MMLU subject keeps its five).
+            for doc in docs:
+                doc[FEWSHOT_FLAG] = True
         if spec is not None and (is_eval or spec.fewshot):
             docs = _apply(spec.transform, benchmark, variant, docs, seed)
         if is_eval:
@@ -111,8 +113,6 @@ def build_docs(
 
 
 def _apply(transform: Any, benchmark: str, variant: str, docs: list[dict], seed: int) -> list[dict]:
-    from shadow_suite.variants import item_rng
-
     result = []
     for doc in docs:
         new = transform(doc, item_rng(benchmark, doc["shadow_id"], variant, seed))
