@@ -196,8 +196,10 @@ def forest(
     )
     for i, (label, value, low, high, strong) in enumerate(rows):
         cy = top + row_h * i + row_h / 2
+        weight = "" if label.startswith(" ") else ' font-weight="bold"'
         out.append(
-            f'<text x="{left - 8}" y="{_fmt(cy + 4)}" text-anchor="end">{escape(label)}</text>'
+            f'<text x="{left - 8}" y="{_fmt(cy + 4)}" text-anchor="end"{weight}>'
+            f"{escape(label.strip())}</text>"
         )
         if low is not None and high is not None:
             out.append(
