@@ -30,7 +30,8 @@ def test_variants_command_counts_each_variant(
     assert code == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "seed 7"
-    rows = {tuple(line.split()[:2]): line.split()[2:5] for line in lines[2:]}
+    assert lines[-1].startswith("arc_challenge relabeled uses ")
+    rows = {tuple(line.split()[:2]): line.split()[2:5] for line in lines[2:-1]}
     expected = {("arc_challenge", v) for v in VARIANTS["arc_challenge"]} | {
         ("winogrande", v) for v in VARIANTS["winogrande"]
     }

@@ -9,7 +9,12 @@ import pytest
 from variants_helpers import load_docs
 
 from shadow_suite.variants import apply_variant
-from shadow_suite.variants.multiple_choice import FEWSHOT_FLAG, NONE_OF_THE_OTHERS, SYMBOL_SETS
+from shadow_suite.variants.multiple_choice import (
+    FEWSHOT_FLAG,
+    NONE_OF_THE_OTHERS,
+    SYMBOL_SETS,
+    relabel_symbols,
+)
 from shadow_suite.variants.options import is_aggregate, named_letters, pinned_positions
 
 
@@ -157,6 +162,13 @@ def test_relabeled_renders_the_run_symbol_set() -> None:
     paren = _seed_with("parenthesized letters")
     new = apply_variant("mmlu", "relabeled", mmlu(["0", "2", "4", "6"], 1), "0", paren)
     assert new is not None and new["shadow_prompt"].endswith("(a) 0\n(b) 2\n(c) 4\n(d) 6\nAnswer:")
+
+
+def test_relabel_symbols_names_the_run_choice() -> None:
+    for seed in range(10):
+        new = apply_variant("mmlu", "relabeled", mmlu(["x", "y", "z", "w"], 0), "0", seed)
+        assert new is not None
+        assert list(relabel_symbols("mmlu", seed).symbols[:4]) == new["shadow_choices"]
 
 
 def test_relabeled_skips_options_that_name_letters() -> None:

@@ -34,7 +34,7 @@ from shadow_suite.variants.core import (
     run_rng,
     validate_seed,
 )
-from shadow_suite.variants.multiple_choice import FEWSHOT_FLAG
+from shadow_suite.variants.multiple_choice import FEWSHOT_FLAG, relabel_symbols
 
 __all__ = [
     "FEWSHOT_FLAG",
@@ -46,6 +46,7 @@ __all__ = [
     "apply_variant",
     "get_variant",
     "item_rng",
+    "relabel_symbols",
     "run_rng",
     "validate_seed",
 ]

@@ -10,6 +10,7 @@ from shadow_suite.data import DATA_ENV, load_split
 from shadow_suite.errors import ShadowSuiteError
 from shadow_suite.variants import VARIANTS, applicability, validate_seed
 from shadow_suite.variants.gsm8k import REPHRASED_FIELD
+from shadow_suite.variants.multiple_choice import relabel_symbols
 
 DEFAULT_SEED = 1234
 """The task pack's default seed (``shadow_suite.taskpack.DEFAULT_SEED``)."""
@@ -79,4 +80,8 @@ def run(args: argparse.Namespace) -> int:
                 f"{reason if skipped else '-'}",
                 flush=True,
             )
+    for benchmark in benchmarks:
+        if "relabeled" in VARIANTS[benchmark]:
+            symbols = relabel_symbols(benchmark, seed)
+            print(f"{benchmark} relabeled uses {symbols.name}: {'/'.join(symbols.symbols[:4])}")
     return 0

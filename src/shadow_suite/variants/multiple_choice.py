@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from shadow_suite.variants.core import Doc, ItemRandom
+from shadow_suite.variants.core import Doc, ItemRandom, run_rng
 from shadow_suite.variants.noise import noisy_until_changed
 from shadow_suite.variants.options import pinned_positions, refers_to_others
 from shadow_suite.variants.render import LETTERS, arc_gold, render_original
@@ -120,11 +120,21 @@ SYMBOL_SETS: tuple[SymbolSet, ...] = (
 )
 
 
+def _choose_symbol_set(run: random.Random) -> SymbolSet:
+    return run.choice(SYMBOL_SETS)
+
+
 def run_symbol_set(rng: random.Random) -> SymbolSet:
     """The symbol set every item and few-shot example of one run shares."""
     if not isinstance(rng, ItemRandom):
         raise TypeError("relabeled needs the generator made by item_rng/apply_variant")
-    return rng.run.choice(SYMBOL_SETS)
+    return _choose_symbol_set(rng.run)
+
+
+def relabel_symbols(benchmark: str, seed: int) -> SymbolSet:
+    """The symbol set ``relabeled`` uses for ``benchmark`` in a run with ``seed`` (for the
+    report card, which should say what the model was asked to answer with)."""
+    return _choose_symbol_set(run_rng(benchmark, "relabeled", seed))
 
 
 def _lettered_prompt(head: str, options: list[str], labels: list[str], fmt: str) -> str:
