@@ -201,3 +201,10 @@ def test_variants_pickle() -> None:
         assert restored["mmlu"][name].transform(doc, rng_a) == VARIANTS["mmlu"][name].transform(
             doc, rng_b
         )
+
+
+def test_applicability_rejects_bad_names_and_seeds_without_docs() -> None:
+    with pytest.raises(ShadowSuiteError, match="unknown variant 'lettered'"):
+        applicability("mmlu", "lettered", [], 0)
+    with pytest.raises(ShadowSuiteError, match="invalid seed -2"):
+        applicability("mmlu", "noisy", [], -2)

@@ -264,6 +264,8 @@ def applicability(
     ``doc_ids`` if given, else each doc's ``shadow_id``, else the id the task pack gives
     row ``i`` of the evaluated split (``<benchmark>/<split>/<i>``)."""
     split = get_benchmark(benchmark).eval_split
+    get_variant(benchmark, variant)  # bad names fail even when there are no docs
+    seed = validate_seed(seed)
     n_source = n_applied = 0
     for index, doc in enumerate(docs):
         if doc_ids is not None:
