@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import HOSTILE_NAME
+from report_helpers import HOSTILE_NAME
 
 from shadow_suite.errors import ShadowSuiteError
 from shadow_suite.report.card import write_card

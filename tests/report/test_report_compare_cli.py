@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import HOSTILE_NAME, make_run
+from report_helpers import HOSTILE_NAME, make_run
 
 from shadow_suite.cli import main
 from shadow_suite.report.compare import comparison_table, write_comparison
