@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats as sps
 
 from shadow_suite.gap import stats
@@ -80,3 +82,27 @@ def test_bootstrap_ci_covers_true_gap_at_stated_rate() -> None:
     rate = covered / n_sims
     tolerance = 3.5 * math.sqrt(0.95 * 0.05 / n_sims)
     assert abs(rate - 0.95) <= tolerance, f"coverage {rate:.3f}"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(min_value=0.0, max_value=1.0), min_size=1, max_size=12))
+def test_holm_properties(p_values: list[float]) -> None:
+    p = np.array(p_values)
+    adjusted = stats.holm(p)
+    assert np.all(adjusted >= p - 1e-15)
+    assert np.all(adjusted <= 1.0)
+    # the order of the p-values is kept (ties may merge)
+    order = np.argsort(p, kind="stable")
+    assert np.all(np.diff(adjusted[order]) >= -1e-15)
+    # the smallest is multiplied by m (Bonferroni for the first step)
+    assert adjusted[order[0]] == pytest.approx(min(1.0, p.size * p[order[0]]))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 60), st.integers(0, 60))
+def test_mcnemar_is_symmetric_and_a_probability(b: int, c: int) -> None:
+    p = stats.mcnemar_exact(b, c)
+    assert 0.0 < p <= 1.0
+    assert p == pytest.approx(stats.mcnemar_exact(c, b))
+    if b == c:
+        assert p == pytest.approx(1.0)
