@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -230,17 +230,22 @@ def _n_choices(line: dict[str, Any]) -> int:
     return len(arguments)
 
 
+def _lines(path: Path) -> Iterator[tuple[int, str]]:
+    """Numbered lines, streamed: a 5-shot MMLU samples file is hundreds of MB."""
+    try:
+        with path.open(encoding="utf-8") as handle:
+            yield from enumerate(handle, start=1)
+    except (OSError, UnicodeDecodeError) as err:
+        raise ShadowSuiteError(f"{path}: cannot read ({err})") from None
+
+
 def read_samples(path: Path, results_path: Path, task: str, run_date: float) -> TaskSamples:
     """One samples_<task>_<date>.jsonl -> per-item 0/1 scores under the primary metric."""
     scores: dict[str, float] = {}
     n_choices: dict[str, int] = {}
     meta: dict[str, Any] | None = None
     metric = filter_name = ""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as err:
-        raise ShadowSuiteError(f"{path}: cannot read ({err})") from None
-    for number, text in enumerate(lines, start=1):
+    for number, text in _lines(path):
         if not text.strip():
             continue
         where = f"{path}:{number}"
