@@ -72,6 +72,12 @@ def _bind(function: Callable[[str, Doc, random.Random], Doc | None], benchmark: 
     return _OnACopy(functools.partial(function, benchmark))
 
 
+LISTED_NOTE = (
+    " Asked with the options listed and lettered, as format_swap asks the unchanged item (in "
+    "lm-eval's cloze form each option is scored alone, so this change would change no score)."
+)
+
+
 def _multiple_choice(benchmark: str) -> dict[str, Variant]:
     cloze = benchmark == "arc_challenge"
     return {
@@ -82,7 +88,8 @@ def _multiple_choice(benchmark: str) -> dict[str, Variant]:
             "preserved",
             False,
             "The answer options are reordered so that the correct one moves; options that "
-            "refer to others (all/none of the above, 'both A and B') stay in place.",
+            "refer to others (all/none of the above, 'both A and B') stay in place."
+            + (LISTED_NOTE if cloze else ""),
             "the correct option refers to other options, or fewer than two options may move",
         ),
         "relabeled": Variant(
@@ -115,7 +122,7 @@ def _multiple_choice(benchmark: str) -> dict[str, Variant]:
             "preserved",
             False,
             "The correct option's text is replaced by 'None of the other answers', which "
-            "stays correct and in the same position.",
+            "stays correct and in the same position." + (LISTED_NOTE if cloze else ""),
             "the item already has an option that refers to the others, or repeats the "
             "correct option",
         ),

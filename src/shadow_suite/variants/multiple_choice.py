@@ -71,7 +71,9 @@ def permuted(benchmark: str, doc: Doc, rng: random.Random) -> Doc | None:
         new_options[slot] = options[source]
     if new_options == options:  # only possible with duplicate option texts
         return None
-    return with_options(benchmark, doc, new_options, new_gold)
+    return _listed_for_cloze_benchmarks(
+        benchmark, with_options(benchmark, doc, new_options, new_gold)
+    )
 
 
 def none_of_the_others(benchmark: str, doc: Doc, rng: random.Random) -> Doc | None:
@@ -85,7 +87,21 @@ def none_of_the_others(benchmark: str, doc: Doc, rng: random.Random) -> Doc | No
         return None
     new_options = list(options)
     new_options[gold] = NONE_OF_THE_OTHERS
-    return with_options(benchmark, doc, new_options, gold)
+    return _listed_for_cloze_benchmarks(benchmark, with_options(benchmark, doc, new_options, gold))
+
+
+def _listed_for_cloze_benchmarks(benchmark: str, doc: Doc) -> Doc:
+    """ARC-Challenge is scored in cloze form, where each option is scored alone: reordering
+    the options changes no score, and "None of the other answers" means nothing when the
+    others are not shown. So ARC's ``permuted`` and ``none_of_the_others`` are asked with
+    the options listed and lettered, as ``format_swap`` asks the unchanged item; compare
+    them with ``format_swap`` to separate the listing from the change itself."""
+    if benchmark != "arc_challenge":
+        return doc
+    options, gold = get_options(benchmark, doc), get_gold(benchmark, doc)
+    letters = list(LETTERS[: len(options)])
+    prompt = _lettered_prompt(f"Question: {doc['question']}", options, letters, "{}.")
+    return _set_render(doc, prompt, letters, gold)
 
 
 def noisy(benchmark: str, doc: Doc, rng: random.Random) -> Doc | None:
@@ -186,6 +202,4 @@ def format_swap(benchmark: str, doc: Doc, rng: random.Random) -> Doc | None:
         if not is_fewshot_example(doc) and any(refers_to_others(o) for o in options):
             return None
         return _set_render(doc, f"Question: {doc['question'].strip()}\nAnswer:", options, gold)
-    letters = list(LETTERS[: len(options)])
-    prompt = _lettered_prompt(f"Question: {doc['question']}", options, letters, "{}.")
-    return _set_render(doc, prompt, letters, gold)
+    return _listed_for_cloze_benchmarks(benchmark, doc)
