@@ -104,10 +104,21 @@ def _warnings(card: Card) -> str:
 def _accuracy_chart(card: Card) -> str:
     groups = []
     refs = []
+    # one colour per variant name across benchmarks; the original is always the first
+    names = sorted({v.variant for b in card.gap.benchmarks for v in b.variants})
+    colors = {n: svg.PALETTE[(i + 1) % len(svg.PALETTE)] for i, n in enumerate(names)}
     for b in card.gap.benchmarks:
-        bars = [svg.Bar("original", b.acc_orig, b.acc_orig_ci_low, b.acc_orig_ci_high)]
+        bars = [
+            svg.Bar("original", b.acc_orig, b.acc_orig_ci_low, b.acc_orig_ci_high, svg.PALETTE[0])
+        ]
         bars += [
-            svg.Bar(v.variant, v.acc_variant, v.acc_variant_ci_low, v.acc_variant_ci_high)
+            svg.Bar(
+                v.variant,
+                v.acc_variant,
+                v.acc_variant_ci_low,
+                v.acc_variant_ci_high,
+                colors[v.variant],
+            )
             for v in b.variants
         ]
         groups.append((b.benchmark, bars))

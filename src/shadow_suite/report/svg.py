@@ -35,6 +35,7 @@ class Bar:
     value: float | None
     low: float | None = None
     high: float | None = None
+    color: str | None = None
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,7 @@ def grouped_bars(
     for gi, (group, bars) in enumerate(groups):
         g_start = x
         for bi, bar in enumerate(bars):
-            color = PALETTE[bi % len(PALETTE)]
+            color = bar.color or PALETTE[bi % len(PALETTE)]
             if bar.value is not None:
                 h = plot_h * bar.value / y_max
                 out.append(
