@@ -21,6 +21,7 @@ SUBCOMMANDS: list[str] = [
     "shadow_suite.spectral.cli",
     "shadow_suite.variants.cli",
     "shadow_suite.report.cli",
+    "shadow_suite.run",
 ]
 
 

@@ -1,0 +1,79 @@
+"""``shadow-suite run`` end to end, offline, on tiny models the test builds; then
+``shadow-suite compare`` over the two cards."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file, save_file
+
+from shadow_suite.cli import main
+
+TASKS = "shadow_arc_challenge,shadow_winogrande"
+
+
+def fine_tune_of(base: Path, out: Path, rank: int = 4) -> Path:
+    """A copy of ``base`` whose attention and MLP weights got a planted low-rank update."""
+    shutil.copytree(base, out)
+    weights = load_file(out / "model.safetensors")
+    generator = torch.Generator().manual_seed(0)
+    for name, tensor in weights.items():
+        if tensor.ndim == 2 and ("proj" in name):
+            left = torch.randn(tensor.shape[0], rank, generator=generator)
+            right = torch.randn(rank, tensor.shape[1], generator=generator)
+            weights[name] = tensor + 0.05 * tensor.norm() * (left @ right) / (left @ right).norm()
+    save_file(weights, out / "model.safetensors", metadata={"format": "pt"})
+    return out
+
+
+def run(model: Path, out: Path, base: Path | None, capsys: pytest.CaptureFixture) -> str:
+    args = ["run", "--model", "hf", "--model_args", f"pretrained={model},dtype=float32",
+            "--tasks", TASKS, "--limit", "8", "--batch_size", "8", "--out", str(out)]  # fmt: skip
+    if base is not None:
+        args += ["--base", str(base)]
+    assert main(args) == 0
+    return capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_run_writes_cards_reruns_cheaply_and_compares(
+    tiny_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    tuned = fine_tune_of(tiny_model, tmp_path / "tuned")
+    run(tuned, tmp_path / "run_tuned", tiny_model, capsys)
+    run(tiny_model, tmp_path / "run_base", None, capsys)
+
+    for folder in ("run_tuned", "run_base"):
+        card_dir = tmp_path / folder / "card"
+        card = json.loads((card_dir / "card.json").read_text())
+        assert card["schema_version"]
+        assert card["spectral"] is not None
+        assert "<html" in (card_dir / "card.html").read_text().lower()
+        assert (card_dir / "card.md").read_text().startswith("#")
+        benchmarks = {b["benchmark"] for b in card["gap"]["benchmarks"]}
+        assert benchmarks == {"arc_challenge", "winogrande"}
+
+    tuned_card = json.loads((tmp_path / "run_tuned" / "card" / "card.json").read_text())
+    assert tuned_card["base_model"]["name"] == str(tiny_model)
+
+    # a rerun reuses the finished stages
+    again = run(tuned, tmp_path / "run_tuned", tiny_model, capsys)
+    assert "eval: already done" in again and "spectra: already done" in again
+
+    compare_dir = tmp_path / "compare"
+    assert main(["compare", str(tmp_path / "run_tuned" / "card"),
+                 str(tmp_path / "run_base" / "card"), "--out", str(compare_dir)]) == 0  # fmt: skip
+    page = next(compare_dir.glob("*.html")).read_text()
+    assert "tuned" in page and "tiny_model" in page
+
+
+def test_run_refuses_a_folder_of_another_run(tmp_path: Path) -> None:
+    stage = tmp_path / "eval"
+    stage.mkdir()
+    (stage / "stage.json").write_text(json.dumps({"settings": {"model": "other"}}))
+    assert main(["run", "--model", "hf", "--model_args", "pretrained=x",
+                 "--out", str(tmp_path)]) == 2  # fmt: skip
