@@ -137,17 +137,18 @@ def test_interrupted_run_resumes_from_cache(
     monkeypatch.setattr(engine, "_compute", interrupted)
     with pytest.raises(KeyboardInterrupt):
         analyze_model(pair["rank8"], pair["base"], cache_dir=cache, hash_files=False)
-    assert len(list(cache.rglob("*.npz"))) == 5
+    finished = len(list(cache.rglob("*.npz")))  # workers in flight may finish one more each
+    assert 5 <= finished < 16
     assert not list(cache.rglob(".tmp-*"))  # no half-written entry
     monkeypatch.setattr(engine, "_compute", real)
     resumed = analyze_model(pair["rank8"], pair["base"], cache_dir=cache, hash_files=False)
-    assert resumed.document["counts"]["cached"] == 5
+    assert resumed.document["counts"]["cached"] == finished
     again = analyze_model(pair["rank8"], pair["base"], cache_dir=cache, hash_files=False)
     assert again.document["counts"]["cached"] == 16
     fresh = analyze_model(pair["rank8"], pair["base"], cache_dir=None, hash_files=False)
     columns = ["stable_rank", "alpha", "update_relative_change", "update_rank_above_noise"]
-    for frame in (resumed.table, again.table):
-        np.testing.assert_array_equal(frame[columns].to_numpy(), fresh.table[columns].to_numpy())
+    for frame in (resumed.table, again.table):  # BLAS may differ in the last bit run to run
+        np.testing.assert_allclose(frame[columns], fresh.table[columns], rtol=1e-12)
 
 
 def test_modules_regex_and_exact_svd(pair: dict[str, Path]) -> None:

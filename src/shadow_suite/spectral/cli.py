@@ -47,6 +47,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="accept pytorch_model.bin, loaded with torch.load(weights_only=True)",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="tensors decomposed in parallel (default: CPU count on CPU, 1 on GPU)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
@@ -67,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
         allow_pickle=args.allow_pickle,
         hash_files=not args.no_file_hash,
         progress=not args.quiet,
+        workers=args.workers,
     )
     out = Path(args.out) if args.out else Path(f"spectra-{Path(args.model).name}")
     path = write_result(result, out)

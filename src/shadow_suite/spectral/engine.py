@@ -13,7 +13,8 @@ import platform
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -204,18 +205,34 @@ def _load(job: Job, cache_dir: Path | None, method: str, top_k: int, fit_alpha: 
     return Loaded(job, tensor, base_tensor, key, cached, time.perf_counter() - start)
 
 
-def _prefetch(jobs: list[Job], load: Any) -> Iterator[Loaded]:
-    """Yield loaded jobs in order, reading job i+1 in a thread while job i is processed."""
-    if not jobs:
-        return
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="spectral-read") as pool:
-        pending: Future[Loaded] = pool.submit(load, jobs[0])
-        for index in range(len(jobs)):
-            loaded = pending.result()
-            if index + 1 < len(jobs):
-                pending = pool.submit(load, jobs[index + 1])
-            yield loaded
-            del loaded
+@dataclass
+class Done:
+    loaded: Loaded  # tensors dropped
+    entry: dict[str, Any]
+    seconds: float
+
+
+def _pipeline(
+    jobs: list[Job], load: Callable[[Job], Loaded], process: Callable[[Loaded], Done], workers: int
+) -> Iterator[Done]:
+    """Yield finished jobs in order. One thread reads ahead while ``workers`` threads decompose;
+    at most ``workers + 1`` tensors are held at any time, so memory stays flat."""
+    readers = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spectral-read")
+    computers = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="spectral-compute")
+    pending: deque[Future[Done]] = deque()
+    try:
+        for job in jobs:
+            loading = readers.submit(load, job)
+            pending.append(computers.submit(lambda f=loading: process(f.result())))
+            if len(pending) > workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        for future in pending:
+            future.cancel()
+        readers.shutdown(wait=True, cancel_futures=True)
+        computers.shutdown(wait=True, cancel_futures=True)
 
 
 def _compute(
@@ -320,11 +337,13 @@ def analyze_model(
     allow_pickle: bool = False,
     hash_files: bool = True,
     progress: bool = False,
+    workers: int | None = None,
 ) -> SpectralResult:
     """Spectra of every 2-D weight of ``model_dir`` (and of its update vs ``base_dir``).
 
     ``cache_dir``: "default" for ~/.cache/shadow-suite/spectral, None to disable, or a folder.
     ``modules``: a regular expression; only tensors whose name it matches (re.search) are read.
+    ``workers``: tensors decomposed at once (default: the CPU count on CPU, 1 on a GPU).
     """
     started = time.perf_counter()
     device = resolve_device(device)
@@ -356,32 +375,43 @@ def analyze_model(
         rows.append({**_row(item["info"]), "status": "skipped", "skip_reason": item["reason"]})
     singular: dict[str, np.ndarray] = {}
     update_singular: dict[str, np.ndarray] = {}
-    read_s = wait_s = compute_s = 0.0
+    read_s = compute_s = 0.0
     hits = 0
     from tqdm.auto import tqdm
 
     def load(job: Job) -> Loaded:
         return _load(job, cache_path, method, top_k, fit_alpha)
 
+    def process(loaded: Loaded) -> Done:
+        tick = time.perf_counter()
+        if loaded.cached is not None:
+            entry = loaded.cached
+        else:
+            entry = _compute(loaded, device, method, top_k, fit_alpha)
+            arrays = {k: v for k, v in entry.items() if k != "metrics"}
+            cache_mod.store_entry(cache_path, loaded.key, entry["metrics"], **arrays)
+        loaded.tensor = loaded.base_tensor = None
+        return Done(loaded, entry, time.perf_counter() - tick)
+
+    if workers is None:
+        workers = 1 if device != "cpu" else max(1, min(8, os.cpu_count() or 1))
+    import torch
+
+    threads = torch.get_num_threads()
+    if device == "cpu":
+        # one thread per op, tensors in parallel: exact eigensolvers scale poorly across
+        # threads, and OpenMP barriers collapse when other processes share the cores
+        torch.set_num_threads(1)
     bar = tqdm(total=len(jobs), unit="tensor", disable=not progress, desc="spectra")
     try:
-        waited = time.perf_counter()
-        for loaded in _prefetch(jobs, load):
-            wait_s += time.perf_counter() - waited
+        for done in _pipeline(jobs, load, process, workers):
+            loaded, entry = done.loaded, done.entry
             read_s += loaded.read_s
-            tick = time.perf_counter()
-            if loaded.cached is not None:
-                entry, hits = loaded.cached, hits + 1
-            else:
-                entry = _compute(loaded, device, method, top_k, fit_alpha)
-                arrays = {k: v for k, v in entry.items() if k != "metrics"}
-                cache_mod.store_entry(cache_path, loaded.key, entry["metrics"], **arrays)
-            elapsed = time.perf_counter() - tick
-            compute_s += elapsed
-            metrics = dict(entry["metrics"])
+            compute_s += done.seconds
+            hits += loaded.cached is not None
             info = loaded.job.info
-            row = {**_row(info), **metrics, "cached": loaded.cached is not None}
-            row["seconds"] = elapsed
+            row = {**_row(info), **entry["metrics"], "cached": loaded.cached is not None}
+            row["seconds"] = done.seconds
             row["tensor_key"] = loaded.key
             if loaded.job.base is not None:
                 row["base_shape"] = str(list(loaded.job.base.shape))
@@ -391,11 +421,10 @@ def analyze_model(
                 singular[info.name] = np.asarray(entry["singular_values"])
             if "update_singular_values" in entry:
                 update_singular[info.name] = np.asarray(entry["update_singular_values"])
-            del loaded, entry
             bar.update(1)
-            waited = time.perf_counter()
     finally:
         bar.close()
+        torch.set_num_threads(threads)
     if hasher is not None:
         hasher.join()
 
@@ -431,8 +460,8 @@ def analyze_model(
         "timings": {
             "total_s": total_s,
             "read_s": read_s,
-            "read_wait_s": wait_s,
             "compute_s": compute_s,
+            "workers": workers,
             "tensors_per_s": len(jobs) / total_s if total_s > 0 else None,
         },
         "counts": {
