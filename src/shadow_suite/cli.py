@@ -22,6 +22,7 @@ SUBCOMMANDS: list[str] = [
     "shadow_suite.variants.cli",
     "shadow_suite.report.cli",
     "shadow_suite.run",
+    "shadow_suite.demo.cli",
 ]
 
 

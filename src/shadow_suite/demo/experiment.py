@@ -1,0 +1,303 @@
+"""The benchmark-shadow experiment in miniature: pretrain a base, fine-tune two copies with
+the same compute on the same facts (test format vs other formats), evaluate all three with
+the task pack, analyse the weight updates, write cards and a comparison page.
+
+Output folder layout (every artefact kept; a rerun reuses each finished step)::
+
+    corpus/      token counts and one pass of each fine-tuning corpus (JSONL)
+    models/      base/, benchmark-aligned/, coverage-expanding/ (safetensors + tokenizer)
+    runs/<model>/eval, spectra, card      (shadow_suite.run.run_pipeline)
+    compare.html, compare.md, compare.csv
+    summary.md, summary.json
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from shadow_suite.demo import corpus
+from shadow_suite.demo.config import BASE_FIELDS, FINETUNE_FIELDS, MODEL_NAMES, DemoConfig
+from shadow_suite.demo.summary import SummaryRow, format_table, summary_rows
+from shadow_suite.demo.train import (
+    TrainSettings,
+    fill_tokens,
+    model_done,
+    save_model,
+    train,
+)
+from shadow_suite.errors import ShadowSuiteError
+
+Log = Callable[[str], None]
+
+
+@dataclass
+class DemoOutcome:
+    out: Path
+    models: dict[str, Path]
+    cards: dict[str, Path]
+    compare_html: Path
+    rows: list[SummaryRow]
+    reused: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def _progress(started: float) -> Log:
+    def log(message: str) -> None:
+        print(f"[{time.perf_counter() - started:6.1f}s] {message}", flush=True)
+
+    return log
+
+
+def _write_json(path: Path, value: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(value, indent=1, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _write_jsonl(path: Path, texts: list[str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text("".join(json.dumps({"text": t}) + "\n" for t in texts), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _threads() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _settings(
+    config: DemoConfig, tokens: int, batch_size: int, lr: float, seed: int
+) -> TrainSettings:
+    per_step = config.seq_len * batch_size
+    if tokens % per_step:
+        raise ShadowSuiteError(f"demo config: {tokens} tokens is not a multiple of {per_step}")
+    return TrainSettings(
+        tokens=tokens,
+        seq_len=config.seq_len,
+        batch_size=batch_size,
+        lr=lr,
+        warmup_steps=max(1, tokens // per_step // 10),
+        seed=seed,
+    )
+
+
+def build_base(config: DemoConfig, data_dir: Path | None, folder: Path, log: Log) -> bool:
+    """Tokenizer + random Llama, pretrained on non-test text; False when already there."""
+    record = config.record(*BASE_FIELDS)
+    if model_done(folder, record):
+        return False
+    from transformers import AutoTokenizer, LlamaForCausalLM
+
+    from shadow_suite.data import load_split
+    from shadow_suite.tiny_model import TinyModelConfig, build_tiny_model
+
+    texts = corpus.pretraining_texts(
+        load_split("gsm8k", "train", data_dir)[0],
+        load_split("mmlu", "dev", data_dir)[0],
+        _local_rows(data_dir, "arc_challenge", "validation"),
+        config.seed,
+    )
+    log(f"base: tokenizer ({config.vocab_size} tokens) on {len(texts)} non-test documents")
+    init = folder.with_name(f".{folder.name}.init")
+    shutil.rmtree(init, ignore_errors=True)
+    build_tiny_model(
+        init,
+        texts,
+        TinyModelConfig(
+            vocab_size=config.vocab_size,
+            hidden_size=config.hidden_size,
+            intermediate_size=config.intermediate_size,
+            num_hidden_layers=config.num_layers,
+            num_attention_heads=config.num_heads,
+            max_position_embeddings=1024,
+            seed=config.seed,
+        ),
+    )
+    tokenizer = AutoTokenizer.from_pretrained(init)
+    model = LlamaForCausalLM.from_pretrained(init, dtype="float32")
+    settings = _settings(
+        config, config.pretrain_tokens, config.pretrain_batch_size, config.pretrain_lr, config.seed
+    )
+    stream = fill_tokens(
+        lambda _epoch: texts, _encoder(tokenizer), tokenizer.eos_token_id, settings.tokens
+    )
+    n_params = sum(p.numel() for p in model.parameters())
+    log(
+        f"base: pretraining {n_params / 1e6:.2f}M parameters on {settings.tokens:,} tokens "
+        f"({stream.documents} documents), {settings.steps} steps"
+    )
+    stats = train(model, stream, settings, log, "pretrain")
+    save_model(model, tokenizer, folder, record, {**stats, "documents": stream.documents})
+    shutil.rmtree(init, ignore_errors=True)
+    return True
+
+
+def _local_rows(data_dir: Path | None, benchmark: str, split: str) -> list[dict[str, Any]]:
+    """Rows of a split the task pack never reads (so shadow_suite.data does not know it),
+    from the local folder; none when it is absent (e.g. data from the hub)."""
+    if data_dir is None or not (data_dir / benchmark / f"{split}.jsonl").is_file():
+        return []
+    path = data_dir / benchmark / f"{split}.jsonl"
+    try:
+        return [json.loads(line) for line in path.read_text(encoding="utf-8").split("\n") if line]
+    except json.JSONDecodeError as err:
+        raise ShadowSuiteError(f"{path}: not valid JSONL ({err.msg})") from None
+
+
+def _encoder(tokenizer: Any) -> Callable[[str], list[int]]:
+    def encode(text: str) -> list[int]:
+        return list(tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    return encode
+
+
+def fine_tune_both(config: DemoConfig, data_dir: Path | None, out: Path, log: Log) -> list[str]:
+    """The benchmark-aligned and coverage-expanding models; returns the ones trained now."""
+    from transformers import AutoTokenizer, LlamaForCausalLM
+
+    from shadow_suite.data import load_split
+
+    models = out / "models"
+    record = config.record(*FINETUNE_FIELDS)
+    record["benchmarks"] = list(config.benchmarks)
+    todo = [n for n in MODEL_NAMES[1:] if not model_done(models / n, record)]
+    if not todo:
+        return []
+    facts: list[corpus.Fact] = []
+    for bench in config.benchmarks:
+        rows, _ = load_split(bench, "test", data_dir)
+        facts += corpus.evaluated_facts(bench, rows, config.n_items)
+    tokenizer = AutoTokenizer.from_pretrained(models / "base")
+    encode = _encoder(tokenizer)
+    renderers = {
+        "benchmark-aligned": lambda e: corpus.aligned_epoch(facts, e, config.seed),
+        "coverage-expanding": lambda e: corpus.coverage_epoch(facts, e, config.seed),
+    }
+    settings = _settings(
+        config,
+        config.finetune_tokens,
+        config.finetune_batch_size,
+        config.finetune_lr,
+        config.seed + 1,
+    )
+    streams = {
+        name: fill_tokens(render, encode, tokenizer.eos_token_id, settings.tokens)
+        for name, render in renderers.items()
+    }
+    counts = {name: len(s.ids) for name, s in streams.items()}
+    # the experiment's one control: both fine-tunes see exactly the same number of tokens
+    if len(set(counts.values())) != 1:
+        raise ShadowSuiteError(f"fine-tuning token counts differ: {counts}")
+    corpus_dir = out / "corpus"
+    for name, render in renderers.items():
+        _write_jsonl(corpus_dir / f"{name}.jsonl", render(0))
+    _write_json(
+        corpus_dir / "tokens.json",
+        {
+            name: {"tokens": len(s.ids), "documents": s.documents, "passes": s.epochs}
+            for name, s in streams.items()
+        }
+        | {"items": {b: config.n_items for b in config.benchmarks}},
+    )
+    for name in todo:
+        stream = streams[name]
+        log(
+            f"{name}: fine-tuning the base on {len(stream.ids):,} tokens "
+            f"({stream.documents} documents, {stream.epochs} passes over {len(facts)} items)"
+        )
+        model = LlamaForCausalLM.from_pretrained(models / "base", dtype="float32")
+        stats = train(model, stream, settings, log, name)
+        save_model(model, tokenizer, models / name, record, {**stats, "passes": stream.epochs})
+    return todo
+
+
+def evaluate(
+    config: DemoConfig, data_dir: Path | None, out: Path, name: str, log: Log
+) -> tuple[Path, bool]:
+    """Task pack + spectra (against the base for the fine-tunes) + card, via run_pipeline."""
+    from shadow_suite.run import EvalSettings, run_pipeline
+
+    model_dir = (out / "models" / name).resolve()
+    base = None if name == "base" else str((out / "models" / "base").resolve())
+    settings = EvalSettings(
+        model="hf",
+        model_args=f"pretrained={model_dir},dtype=float32",
+        tasks=config.tasks,
+        limit=config.n_items,
+        seed=config.variant_seed,
+        data_dir=str(data_dir) if data_dir else None,
+        batch_size=config.eval_batch_size,
+        device="cpu",
+    )
+    outcome = run_pipeline(settings, out / "runs" / name, base=base, spectra_device="cpu")
+    for note in outcome.notes:
+        log(f"{name}: {note}")
+    return outcome.card_dir / "card.json", "eval" in outcome.skipped
+
+
+def run_demo(config: DemoConfig, out: str | Path, data_dir: Path | None) -> DemoOutcome:
+    import torch
+
+    from shadow_suite.report.compare import write_comparison
+
+    started = time.perf_counter()
+    log = _progress(started)
+    root = Path(out)
+    root.mkdir(parents=True, exist_ok=True)
+    torch.set_num_threads(_threads())
+    logging.getLogger("lm_eval").setLevel(logging.ERROR)  # per-task notices drown the progress
+    models = {n: root / "models" / n for n in MODEL_NAMES}
+    reused: list[str] = []
+    steps = 3 + len(MODEL_NAMES)
+
+    log(f"[1/{steps}] base model ({config.mode} mode, {torch.get_num_threads()} threads)")
+    if not build_base(config, data_dir, models["base"], log):
+        reused.append("base model")
+        log("base: already trained, reused")
+    log(f"[2/{steps}] fine-tunes: benchmark-aligned and coverage-expanding")
+    trained = fine_tune_both(config, data_dir, root, log)
+    reused += [f"{n} model" for n in MODEL_NAMES[1:] if n not in trained]
+    if not trained:
+        log("fine-tunes: already trained, reused")
+
+    cards: dict[str, Path] = {}
+    for i, name in enumerate(MODEL_NAMES, start=3):
+        log(
+            f"[{i}/{steps}] {name}: lm-eval {', '.join(config.tasks)} (--limit "
+            f"{config.n_items}), spectra, card"
+        )
+        cards[name], skipped = evaluate(config, data_dir, root, name, log)
+        if skipped:
+            reused.append(f"{name} evaluation")
+
+    log(f"[{steps}/{steps}] comparison page and summary")
+    compare = write_comparison([cards[n] for n in MODEL_NAMES], root)
+    loaded = {n: json.loads(p.read_text(encoding="utf-8")) for n, p in cards.items()}
+    spectra = {n: root / "runs" / n / "spectra" / "spectra.json" for n in MODEL_NAMES}
+    rows = summary_rows(loaded, spectra)
+    table = format_table(rows)
+    tokens = json.loads((root / "corpus" / "tokens.json").read_text(encoding="utf-8"))
+    _write_json(
+        root / "summary.json",
+        {
+            "config": config.record() | {"benchmarks": list(config.benchmarks)},
+            "rows": [r.as_dict() for r in rows],
+            "fine_tuning_tokens": tokens,
+        },
+    )
+    (root / "summary.md").write_text(table + "\n", encoding="utf-8")
+    return DemoOutcome(
+        root, models, cards, compare.html, rows, reused, time.perf_counter() - started
+    )

@@ -1,0 +1,163 @@
+"""Token streams of an exact length and a plain PyTorch training loop for the demo's models.
+
+Both fine-tunes train on streams of exactly the same number of tokens, packed into the same
+number of sequences, with the same optimiser and schedule: the same compute. A model folder
+is complete when its ``demo_model.json`` (the settings it was trained with) exists; it is
+written last, after the weights, so an interrupted run trains again.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from shadow_suite.errors import ShadowSuiteError
+
+MARKER = "demo_model.json"
+Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class TokenStream:
+    ids: list[int]
+    documents: int
+    """Documents started (the last one may be cut at the budget)."""
+    epochs: int
+    """Passes over the corpus started."""
+
+
+def fill_tokens(
+    render_epoch: Callable[[int], list[str]],
+    encode: Callable[[str], list[int]],
+    eos_id: int,
+    n_tokens: int,
+    max_epochs: int = 10_000,
+) -> TokenStream:
+    """Documents of epoch 0, 1, ... each followed by EOS, until exactly ``n_tokens`` tokens."""
+    ids: list[int] = []
+    documents = 0
+    epoch = 0
+    while len(ids) < n_tokens:
+        if epoch >= max_epochs:
+            raise ShadowSuiteError(f"corpus too small for {n_tokens} tokens")
+        texts = render_epoch(epoch)
+        if not texts:
+            raise ShadowSuiteError("empty training corpus")
+        for text in texts:
+            ids.extend(encode(text))
+            ids.append(eos_id)
+            documents += 1
+            if len(ids) >= n_tokens:
+                break
+        epoch += 1
+    return TokenStream(ids[:n_tokens], documents, epoch)
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    tokens: int
+    seq_len: int
+    batch_size: int
+    lr: float
+    warmup_steps: int
+    weight_decay: float = 0.01
+    seed: int = 0
+
+    @property
+    def steps(self) -> int:
+        return self.tokens // (self.seq_len * self.batch_size)
+
+
+def lr_at(step: int, settings: TrainSettings) -> float:
+    """Linear warm-up, then cosine decay to a tenth of the peak."""
+    if step < settings.warmup_steps:
+        return settings.lr * (step + 1) / settings.warmup_steps
+    progress = (step - settings.warmup_steps) / max(1, settings.steps - settings.warmup_steps)
+    return settings.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+def train(model: Any, stream: TokenStream, settings: TrainSettings, log: Log, label: str) -> dict:
+    """Train ``model`` in place on ``stream`` (next-token loss on every token); returns stats."""
+    import torch
+
+    per_step = settings.seq_len * settings.batch_size
+    if len(stream.ids) != settings.tokens or settings.tokens % per_step:
+        raise ShadowSuiteError(
+            f"{label}: {len(stream.ids)} tokens given, {settings.tokens} expected, "
+            f"a multiple of {per_step}"
+        )
+    torch.manual_seed(settings.seed)
+    data = torch.tensor(stream.ids, dtype=torch.long).view(-1, settings.seq_len)
+    order = torch.randperm(data.shape[0], generator=torch.Generator().manual_seed(settings.seed))
+    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
+    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
+    optimiser = torch.optim.AdamW(
+        [
+            {"params": decay, "weight_decay": settings.weight_decay},
+            {"params": no_decay, "weight_decay": 0.0},
+        ],
+        lr=settings.lr,
+        betas=(0.9, 0.95),
+    )
+    model.train()
+    started = time.perf_counter()
+    losses: list[float] = []
+    every = max(1, settings.steps // 10)
+    for step in range(settings.steps):
+        batch = data[order[step * settings.batch_size : (step + 1) * settings.batch_size]]
+        for group in optimiser.param_groups:
+            group["lr"] = lr_at(step, settings)
+        loss = model(input_ids=batch, labels=batch).loss
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimiser.step()
+        optimiser.zero_grad(set_to_none=True)
+        losses.append(loss.item())
+        if (step + 1) % every == 0 or step + 1 == settings.steps:
+            elapsed = time.perf_counter() - started
+            rate = (step + 1) * per_step / elapsed
+            left = (settings.steps - step - 1) * per_step / rate
+            log(
+                f"  {label}: step {step + 1}/{settings.steps}  loss {loss.item():.3f}  "
+                f"{rate:,.0f} tokens/s  ~{left:.0f} s left"
+            )
+    model.eval()
+    return {
+        "steps": settings.steps,
+        "tokens": settings.tokens,
+        "seconds": round(time.perf_counter() - started, 2),
+        "first_loss": round(losses[0], 4),
+        "final_loss": round(sum(losses[-every:]) / len(losses[-every:]), 4),
+    }
+
+
+def model_done(folder: Path, record: dict[str, Any]) -> bool:
+    """True when ``folder`` holds a model trained with exactly ``record``'s settings."""
+    marker = folder / MARKER
+    if not marker.is_file():
+        return False
+    recorded = json.loads(marker.read_text(encoding="utf-8"))
+    if recorded.get("settings") != record:
+        raise ShadowSuiteError(
+            f"{folder} holds a demo model trained with other settings; use another --out"
+        )
+    return True
+
+
+def save_model(model: Any, tokenizer: Any, folder: Path, record: dict, stats: dict) -> None:
+    """Weights (safetensors) and tokenizer into a sibling temporary folder, then swapped in,
+    so ``folder`` is either absent or complete."""
+    tmp = folder.with_name(f".{folder.name}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save_pretrained(tmp, safe_serialization=True)
+    tokenizer.save_pretrained(tmp)
+    (tmp / MARKER).write_text(json.dumps({"settings": record, "training": stats}, indent=1))
+    shutil.rmtree(folder, ignore_errors=True)
+    os.replace(tmp, folder)
