@@ -1,8 +1,13 @@
 """CPU benchmark: our spectral engine vs WeightWatcher ``analyze`` vs a naive svdvals loop.
 
-All three run on the same model in the same process, one after the other, with the same torch
-thread count; the figures worth quoting are the ratios (absolute times on a shared 2-core box
-move with its load, which is printed too).
+All three run on the same model in the same process, one after the other; the figures worth
+quoting are the ratios (absolute times on a shared 2-core box move with its load, which is
+printed too). Our engine decomposes ``--workers`` tensors at once with one thread each; the
+others use ``--threads`` torch threads and numpy's BLAS threads. For a per-core comparison run
+everything single-threaded:
+
+    OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+        python benchmarks/spectral/bench_cpu.py MODEL --threads 1 --workers 1
 
     python benchmarks/spectral/bench_cpu.py /work/cache/smollm2-135m --json /tmp/bench_cpu.json
 
@@ -30,11 +35,11 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "src"))
 
 
-def run_ours(model: Path) -> tuple[float, object]:
+def run_ours(model: Path, workers: int | None) -> tuple[float, object]:
     from shadow_suite.spectral import analyze_model
 
     start = time.perf_counter()
-    result = analyze_model(model, device="cpu", cache_dir=None, hash_files=False)
+    result = analyze_model(model, device="cpu", cache_dir=None, hash_files=False, workers=workers)
     return time.perf_counter() - start, result
 
 
@@ -72,6 +77,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model", type=Path)
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    parser.add_argument(
+        "--workers", type=int, default=None, help="our engine's parallel tensors (default: cores)"
+    )
     parser.add_argument("--skip-ww", action="store_true")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
@@ -83,8 +91,10 @@ def main() -> None:
         "model": str(args.model),
         "threads": args.threads,
         "load_before": os.getloadavg()[0],
+        "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
     }
-    ours_s, ours = run_ours(args.model)
+    ours_s, ours = run_ours(args.model, args.workers)
+    report["ours_workers"] = ours.document["timings"]["workers"]
     table = ours.table[ours.table["status"] == "ok"].set_index("name")
     report["ours_s"] = ours_s
     report["ours_matrices"] = len(table)

@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from synthetic import Shape, write_checkpoint  # noqa: E402
+from synthetic import Shape, write_checkpoint
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 

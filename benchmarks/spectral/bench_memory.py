@@ -2,7 +2,7 @@
 
 The engine holds one tensor (plus the prefetched next one and a float64 block) at a time, so
 peak RSS must track the largest tensor, not the model size. Both checkpoints share the same
-largest tensor (the embedding); the larger one has 5x the transformer layers.
+largest tensor (the embedding); the larger one has enough layers to be 4x the size.
 
     python benchmarks/spectral/bench_memory.py --workdir /work/cache/bench-memory
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from synthetic import Shape, write_checkpoint  # noqa: E402
+from synthetic import Shape, write_checkpoint
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 
@@ -59,12 +59,19 @@ def main() -> None:
     parser.add_argument("--hidden", type=int, default=1024)
     parser.add_argument("--intermediate", type=int, default=2816)
     parser.add_argument("--vocab", type=int, default=16384)
-    parser.add_argument("--layers", type=int, default=3, help="small model; large has 5x")
+    parser.add_argument("--layers", type=int, default=3, help="layers of the small model")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
 
     report = {}
-    for label, layers in (("small", args.layers), ("large", 5 * args.layers)):
+    small = Shape(args.layers, args.hidden, args.intermediate, args.vocab)
+    per_layer = (
+        Shape(1, args.hidden, args.intermediate, args.vocab).parameters()
+        - Shape(0, args.hidden, args.intermediate, args.vocab).parameters()
+    )
+    # as many layers as make the large checkpoint 4x the small one (same embedding)
+    large_layers = args.layers + round(3 * small.parameters() / per_layer)
+    for label, layers in (("small", args.layers), ("large", large_layers)):
         shape = Shape(layers, args.hidden, args.intermediate, args.vocab)
         folder = args.workdir / f"{label}-{layers}L"
         if not (folder / "model.safetensors.index.json").is_file():

@@ -70,6 +70,27 @@ class Loaded:
     read_s: float
 
 
+def _trim_heap() -> Callable[[], None]:
+    """glibc's ``malloc_trim``, or a no-op elsewhere.
+
+    Freed tensor buffers of a few MB otherwise stay in glibc's heaps (its mmap threshold rises
+    after the first large free, and each worker thread gets its own arena), so RSS would creep
+    up with the number of tensors seen instead of staying at the largest tensor's footprint.
+    """
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):
+        return lambda: None
+
+    def release() -> None:
+        trim(0)
+
+    return release
+
+
 def resolve_device(device: str) -> str:
     import torch
 
@@ -240,11 +261,12 @@ def _compute(
 ) -> dict[str, Any]:
     """Metrics and spectra for one job: a dict of cache arrays plus ``metrics``."""
     job = loaded.job
-    weight, reshape_note = as_matrix(loaded.tensor)
+    # on the device from here: the NaN/Inf scan and the float64 conversion run there too
+    weight, reshape_note = as_matrix(loaded.tensor.to(device))
     nan, inf = nonfinite_counts(weight)
     base = None
     if job.base is not None:
-        base, _ = as_matrix(loaded.base_tensor)
+        base, _ = as_matrix(loaded.base_tensor.to(device))
         if job.shared_rows is not None:
             weight, base = weight[: job.shared_rows], base[: job.shared_rows]
         base_nan, base_inf = nonfinite_counts(base)
@@ -402,6 +424,7 @@ def analyze_model(
         # one thread per op, tensors in parallel: exact eigensolvers scale poorly across
         # threads, and OpenMP barriers collapse when other processes share the cores
         torch.set_num_threads(1)
+    trim_heap = _trim_heap()
     bar = tqdm(total=len(jobs), unit="tensor", disable=not progress, desc="spectra")
     try:
         for done in _pipeline(jobs, load, process, workers):
@@ -421,6 +444,8 @@ def analyze_model(
                 singular[info.name] = np.asarray(entry["singular_values"])
             if "update_singular_values" in entry:
                 update_singular[info.name] = np.asarray(entry["update_singular_values"])
+            del done, loaded, entry
+            trim_heap()
             bar.update(1)
     finally:
         bar.close()

@@ -266,7 +266,7 @@ def _pickle_infos(files: list[Path]) -> list[TensorInfo]:
     return infos
 
 
-def read_tensor(info: TensorInfo) -> tuple[Any, bytes | None]:
+def read_tensor(info: TensorInfo) -> tuple[Any, bytearray | None]:
     """The tensor on the CPU in its stored dtype, and its raw bytes (None for pickle tensors).
 
     One ``readinto`` per tensor: the bytes are owned by this tensor alone and freed with it.
@@ -289,6 +289,6 @@ def read_tensor(info: TensorInfo) -> tuple[Any, bytes | None]:
         "BF16": torch.bfloat16,
     }[info.dtype]
     if info.nbytes == 0:
-        return torch.empty(info.shape, dtype=torch_dtype), bytes(buffer)
+        return torch.empty(info.shape, dtype=torch_dtype), buffer
     tensor = torch.frombuffer(buffer, dtype=torch_dtype).reshape(info.shape)
-    return tensor, buffer  # type: ignore[return-value]
+    return tensor, buffer
