@@ -88,3 +88,16 @@ def validate_seed(seed: object) -> int:
     if value < 0:
         raise ShadowSuiteError(f"invalid seed {seed!r}: expected a non-negative integer")
     return value
+
+
+# Spelled-out numbers, in order of value: noise must not touch them, renumbering must know
+# what they stand for.
+SMALL_NUMBER_WORDS: tuple[str, ...] = (
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
+    "eighteen", "nineteen", "twenty",
+)  # fmt: skip
+TENS_WORDS: tuple[str, ...] = (
+    "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety",
+)  # fmt: skip
+"""30, 40, ... 90."""

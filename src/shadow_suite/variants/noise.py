@@ -14,6 +14,8 @@ import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
+from shadow_suite.variants.core import SMALL_NUMBER_WORDS, TENS_WORDS
+
 _KEYBOARD_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
 
 
@@ -65,34 +67,8 @@ CONTRACTIONS: dict[tuple[str, str], str] = {
 
 NUMBER_WORDS = frozenset(
     [
-        "zero",
-        "one",
-        "two",
-        "three",
-        "four",
-        "five",
-        "six",
-        "seven",
-        "eight",
-        "nine",
-        "ten",
-        "eleven",
-        "twelve",
-        "thirteen",
-        "fourteen",
-        "fifteen",
-        "sixteen",
-        "seventeen",
-        "eighteen",
-        "nineteen",
-        "twenty",
-        "thirty",
-        "forty",
-        "fifty",
-        "sixty",
-        "seventy",
-        "eighty",
-        "ninety",
+        *SMALL_NUMBER_WORDS,
+        *TENS_WORDS,
         "hundred",
         "thousand",
         "million",

@@ -28,7 +28,7 @@ from shadow_suite.variants.arithmetic import (
     evaluate,
     format_number,
 )
-from shadow_suite.variants.core import Doc
+from shadow_suite.variants.core import SMALL_NUMBER_WORDS, TENS_WORDS, Doc
 
 ANNOTATION = re.compile(r"<<([^<>=]*)=([^<>]*)>>")
 FINAL = re.compile(r"\n#### ([^\n]+)\s*$")
@@ -40,38 +40,8 @@ ATTEMPTS = 30
 # Values a wording implies without writing digits, so they may appear in expressions.
 # Single words: spelled-out numbers and multipliers.
 _IMPLIED_BY_WORD: dict[str, tuple[Fraction, ...]] = {
-    **{
-        w: (Fraction(v),)
-        for v, w in enumerate(
-            [
-                "zero",
-                "one",
-                "two",
-                "three",
-                "four",
-                "five",
-                "six",
-                "seven",
-                "eight",
-                "nine",
-                "ten",
-                "eleven",
-                "twelve",
-                "thirteen",
-                "fourteen",
-                "fifteen",
-                "sixteen",
-                "seventeen",
-                "eighteen",
-                "nineteen",
-                "twenty",
-            ]
-        )
-    },
-    **{
-        w: (Fraction(10 * (i + 3)),)
-        for i, w in enumerate(["thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"])
-    },
+    **{w: (Fraction(v),) for v, w in enumerate(SMALL_NUMBER_WORDS)},
+    **{w: (Fraction(10 * (i + 3)),) for i, w in enumerate(TENS_WORDS)},
     "hundred": (Fraction(100),),
     "thousand": (Fraction(1000),),
     "million": (Fraction(1000000),),
