@@ -201,26 +201,24 @@ def _plan(
     return jobs, skipped, report
 
 
+def _digest(info: TensorInfo, raw: bytearray | None) -> str:
+    if raw is None:  # pickle tensors: no raw bytes, key on file identity instead
+        return f"pickle:{info.path}:{info.name}:{info.path.stat().st_mtime_ns}"
+    return cache_mod.tensor_digest(raw, info.dtype, info.shape)
+
+
 def _load(job: Job, cache_dir: Path | None, method: str, top_k: int, fit_alpha: bool) -> Loaded:
+    """Read a job's tensor(s) and, with a cache, look up its result (runs in the read thread)."""
     start = time.perf_counter()
     tensor, raw = read_tensor(job.info)
-    parts = [method, f"alpha={fit_alpha}"]
-    parts.append(
-        cache_mod.tensor_digest(raw, job.info.dtype, job.info.shape)
-        if raw is not None
-        else f"pickle:{job.info.path}:{job.info.name}:{job.info.path.stat().st_mtime_ns}"
-    )
-    base_tensor = None
-    if job.base is not None:
-        base_tensor, base_raw = read_tensor(job.base)
-        parts.append(
-            cache_mod.tensor_digest(base_raw, job.base.dtype, job.base.shape)
-            if base_raw is not None
-            else f"pickle:{job.base.path}:{job.base.name}:{job.base.path.stat().st_mtime_ns}"
-        )
-        parts.append(f"rows={job.shared_rows}:top_k={top_k}")
-    key = cache_mod.cache_key(*parts)
-    cached = cache_mod.load_entry(cache_dir, key)
+    base_tensor, base_raw = read_tensor(job.base) if job.base is not None else (None, None)
+    key, cached = "", None
+    if cache_dir is not None:  # hashing every byte is only worth it when results are kept
+        parts = [method, f"alpha={fit_alpha}", _digest(job.info, raw)]
+        if job.base is not None:
+            parts += [_digest(job.base, base_raw), f"rows={job.shared_rows}:top_k={top_k}"]
+        key = cache_mod.cache_key(*parts)
+        cached = cache_mod.load_entry(cache_dir, key)
     if cached is not None:
         tensor = base_tensor = None  # not needed: free the memory now
     return Loaded(job, tensor, base_tensor, key, cached, time.perf_counter() - start)
@@ -435,7 +433,7 @@ def analyze_model(
             info = loaded.job.info
             row = {**_row(info), **entry["metrics"], "cached": loaded.cached is not None}
             row["seconds"] = done.seconds
-            row["tensor_key"] = loaded.key
+            row["cache_key"] = loaded.key or None
             if loaded.job.base is not None:
                 row["base_shape"] = str(list(loaded.job.base.shape))
                 row["base_note"] = loaded.job.note
@@ -527,12 +525,12 @@ def _table(rows: list[dict[str, Any]], has_base: bool) -> pd.DataFrame:
     ]
     if has_base:
         columns += ["base_shape", "base_note", *UPDATE_METRICS, "update_noise_dominated"]
-    columns += ["cached", "seconds", "tensor_key"]
+    columns += ["cached", "seconds", "cache_key"]
     table = pd.DataFrame(rows).reindex(columns=columns)
     table["layer"] = table["layer"].astype("Int64")
     for column in ("nan_count", "inf_count"):
         table[column] = table[column].astype("Int64")
-    for column in ("skip_reason", "reshape", "tensor_key", *(["base_note"] if has_base else [])):
+    for column in ("skip_reason", "reshape", "cache_key", *(["base_note"] if has_base else [])):
         table[column] = table[column].astype("string")
     if has_base:
         table["update_noise_dominated"] = table["update_noise_dominated"].astype("boolean")
