@@ -168,6 +168,8 @@ def test_grown_embedding_compares_shared_rows_and_lists_unmatched(tmp_path: Path
     assert "64 shared rows" in mismatch["note"] and "grown by 8" in mismatch["note"]
     row = result.table.set_index("name").loc["model.embed_tokens.weight"]
     assert row["update_relative_change"] == 0.0  # shared rows are untouched
+    grown = model_tensors["model.embed_tokens.weight"].double()
+    assert row["frobenius_norm"] == pytest.approx(float(grown.norm()), rel=1e-12)  # all rows
     assert "64 shared rows" in row["base_note"]
 
 

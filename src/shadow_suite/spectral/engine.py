@@ -262,10 +262,10 @@ def _compute(
     # on the device from here: the NaN/Inf scan and the float64 conversion run there too
     weight, reshape_note = as_matrix(loaded.tensor.to(device))
     nan, inf = nonfinite_counts(weight)
-    base = None
+    full_weight, base = weight, None
     if job.base is not None:
         base, _ = as_matrix(loaded.base_tensor.to(device))
-        if job.shared_rows is not None:
+        if job.shared_rows is not None:  # the update is over the shared rows only
             weight, base = weight[: job.shared_rows], base[: job.shared_rows]
         base_nan, base_inf = nonfinite_counts(base)
         if base_nan or base_inf:
@@ -289,9 +289,13 @@ def _compute(
         bits = min(SIGNIFICAND_BITS[job.info.dtype], SIGNIFICAND_BITS[job.base.dtype])
     shape = (int(weight.shape[0]), int(weight.shape[1]))
     stats = matrix_stats(weight, base, device=device, method=method, noise_bits=bits)
+    own = stats
+    if job.shared_rows is not None:  # the model's own spectrum is of the whole matrix
+        own = matrix_stats(full_weight, device=device, method=method)
+    full_shape = (int(full_weight.shape[0]), int(full_weight.shape[1]))
     metrics: dict[str, Any] = {"status": "ok", "reshape": reshape_note}
-    metrics.update(spectrum_metrics(stats.singular_values, shape, fit_alpha, device))
-    entry: dict[str, Any] = {"singular_values": stats.singular_values}
+    metrics.update(spectrum_metrics(own.singular_values, full_shape, fit_alpha, device))
+    entry: dict[str, Any] = {"singular_values": own.singular_values}
     if stats.update_singular_values is not None:
         metrics.update(
             update_metrics(

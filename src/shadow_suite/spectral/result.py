@@ -7,6 +7,38 @@ An output folder holds three files:
 - ``spectra.json``: provenance, counts, summaries (the report card reads this);
 - ``singular_values.npz``: every analysed matrix's singular values (``sv::NAME``) and, with a
   base, its update's (``update_sv::NAME``), as float32 (metrics were computed in float64).
+
+spectra.json (schema ``shadow-suite.spectra``, ``schema_version`` 1; NaN is written as null)::
+
+    created, files {table, singular_values}
+    model / base (null without --base): path, format, model_type, architectures,
+        quantization_config (bool), tensors, dtypes {BF16: n}, files [{name, bytes, sha256}]
+    method: name (gram|svd), singular_values (words), method_version, device, modules,
+        alpha (words), update_top_k, noise_dominated_below_relative_change, nd_rule, cache_dir
+    environment: {python, shadow-suite, torch, numpy, ...}
+    timings: total_s, read_s, compute_s, workers, tensors_per_s
+    counts: tensors, selected, analyzed, skipped, nonfinite, cached
+    skipped: [{name, reason}]     nonfinite: [{name, reason}]
+    unmatched (null without base): only_in_model [name], only_in_base [name],
+        shape_mismatch [{name, shape, base_shape, note}]
+    summary:
+      model: matrices, parameters, mean {METRIC: x}, median {METRIC: x}
+      by_kind: [{kind, matrices, METRIC...}]            (kinds in names.KINDS order)
+      by_kind_layer: [{kind, layer, matrices, METRIC...}]  (the depth profiles)
+      update (null without base): matrices_compared, relative_change (pooled
+        sqrt(sum ||W-W0||^2 / sum ||W0||^2)), relative_change_median, noise_dominated_matrices,
+        unchanged_matrices,
+        by_layer: [{layer, matrices, relative_change, update_effective_rank_entropy,
+                    update_effective_rank_energy, update_rank_above_noise, noise_dominated}],
+        top_changed: [{name, kind, layer, shape, relative_change, cosine_to_base,
+                       update_effective_rank_entropy, update_stable_rank,
+                       update_rank_above_noise, noise_floor_sv, noise_dominated,
+                       update_singular_values (first 64, descending)}]
+
+METRIC in summaries: effective_rank_entropy, effective_rank_energy, stable_rank,
+participation_ratio, spectral_norm, alpha, and with a base update_relative_change,
+update_effective_rank_entropy, update_effective_rank_energy, update_stable_rank,
+update_rank_above_noise, cosine_to_base (means over the matrices of the group).
 """
 
 from __future__ import annotations
