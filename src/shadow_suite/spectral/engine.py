@@ -50,6 +50,9 @@ from shadow_suite.spectral.summary import clean, summarize
 # A base sharing fewer than this share of the model's matrices (by name and shape) is taken to
 # be a different architecture: comparing it would be meaningless, so it is refused.
 MIN_MATCHED_SHARE = 0.5
+# Hand freed memory back to the OS after this many bytes of tensors: often enough that RSS
+# stays flat, rarely enough that fresh pages (slow to fault in, in a VM) are not needed per tensor.
+TRIM_EVERY_BYTES = 256 << 20
 
 
 @dataclass(frozen=True)
@@ -426,7 +429,7 @@ def analyze_model(
         # one thread per op, tensors in parallel: exact eigensolvers scale poorly across
         # threads, and OpenMP barriers collapse when other processes share the cores
         torch.set_num_threads(1)
-    trim_heap = _trim_heap()
+    trim_heap, since_trim = _trim_heap(), 0
     bar = tqdm(total=len(jobs), unit="tensor", disable=not progress, desc="spectra")
     try:
         for done in _pipeline(jobs, load, process, workers):
@@ -446,8 +449,11 @@ def analyze_model(
                 singular[info.name] = np.asarray(entry["singular_values"])
             if "update_singular_values" in entry:
                 update_singular[info.name] = np.asarray(entry["update_singular_values"])
+            since_trim += info.nbytes
+            if since_trim > TRIM_EVERY_BYTES:
+                trim_heap()
+                since_trim = 0
             del done, loaded, entry
-            trim_heap()
             bar.update(1)
     finally:
         bar.close()

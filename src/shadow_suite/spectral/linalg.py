@@ -95,7 +95,8 @@ def matrix_stats(
         block = a[start : start + step].to(f64)
         if gram is not None:
             gram.addmm_(block.T, block)
-        frob2 += torch.sum(block * block)
+        if gram is None:  # with a Gram matrix, ||W||_F^2 is its trace: no temporary needed
+            frob2 += torch.sum(block * block)
         if b is None:
             continue
         block0 = b[start : start + step].to(f64)
@@ -119,6 +120,8 @@ def matrix_stats(
     else:
         singular = _gram_singular_values(gram)
         update_singular = None if update_gram is None else _gram_singular_values(update_gram)
+    if gram is not None:
+        frob2 = torch.trace(gram)
     if b is None:
         return MatrixStats(singular, float(frob2))
     update2 = float(frob2) + float(base2) - 2 * float(inner)
