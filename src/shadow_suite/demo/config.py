@@ -24,12 +24,12 @@ class DemoConfig:
     num_heads: int = 4
     seq_len: int = 256
     pretrain_batch_size: int = 8
-    pretrain_tokens: int = 262_144
+    pretrain_tokens: int = 131_072
     pretrain_lr: float = 3e-3
     finetune_batch_size: int = 4
     """Sequences per step; both fine-tunes take the same steps on the same number of tokens."""
-    finetune_tokens: int = 65_536
-    finetune_lr: float = 1e-3
+    finetune_tokens: int = 131_072
+    finetune_lr: float = 3e-3
     seed: int = 0
     """Model initialisation, data order and templates."""
     variant_seed: int = 1234
@@ -46,7 +46,7 @@ class DemoConfig:
         return tuple(f"shadow_{b}" for b in self.benchmarks)
 
 
-DEFAULT = DemoConfig(mode="default", n_items=40)
+DEFAULT = DemoConfig(mode="default", n_items=25)
 QUICK = replace(
     DEFAULT,
     mode="quick",

@@ -18,7 +18,8 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -247,17 +248,38 @@ def evaluate(
     return outcome.card_dir / "card.json", "eval" in outcome.skipped
 
 
+@contextmanager
+def _quiet_lm_eval_all_cores() -> Iterator[None]:
+    """Every core for torch, lm-eval's per-task notices hidden (they drown the progress);
+    both restored afterwards, since the caller may be a longer-lived process (a test run)."""
+    import torch
+
+    logger = logging.getLogger("lm_eval")
+    level, threads = logger.level, torch.get_num_threads()
+    logger.setLevel(logging.ERROR)
+    torch.set_num_threads(_threads())
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+        torch.set_num_threads(threads)
+
+
 def run_demo(config: DemoConfig, out: str | Path, data_dir: Path | None) -> DemoOutcome:
+    """Every step of the demo into ``out``, reusing the ones already done there."""
+    with _quiet_lm_eval_all_cores():
+        return _run_demo(config, Path(out), data_dir)
+
+
+def _run_demo(config: DemoConfig, root: Path, data_dir: Path | None) -> DemoOutcome:
     import torch
 
     from shadow_suite.report.compare import write_comparison
+    from shadow_suite.report.schema import write_text_atomic
 
     started = time.perf_counter()
     log = _progress(started)
-    root = Path(out)
     root.mkdir(parents=True, exist_ok=True)
-    torch.set_num_threads(_threads())
-    logging.getLogger("lm_eval").setLevel(logging.ERROR)  # per-task notices drown the progress
     models = {n: root / "models" / n for n in MODEL_NAMES}
     reused: list[str] = []
     steps = 3 + len(MODEL_NAMES)
@@ -297,7 +319,7 @@ def run_demo(config: DemoConfig, out: str | Path, data_dir: Path | None) -> Demo
             "fine_tuning_tokens": tokens,
         },
     )
-    (root / "summary.md").write_text(table + "\n", encoding="utf-8")
+    write_text_atomic(root / "summary.md", table + "\n")
     return DemoOutcome(
         root, models, cards, compare.html, rows, reused, time.perf_counter() - started
     )
