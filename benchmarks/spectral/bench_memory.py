@@ -27,7 +27,7 @@ import json, resource, sys, time
 sys.path.insert(0, {src!r})
 import torch
 from shadow_suite.spectral import analyze_model
-torch.set_num_threads({threads})
+torch.set_num_threads(1)
 def rss_mib():
     with open("/proc/self/status") as f:
         for line in f:
@@ -35,7 +35,7 @@ def rss_mib():
                 return int(line.split()[1]) / 1024
 baseline = rss_mib()
 start = time.perf_counter()
-result = analyze_model({model!r}, device="cpu", cache_dir=None, hash_files=True)
+result = analyze_model({model!r}, device="cpu", cache_dir=None, hash_files=True, workers={workers})
 print(json.dumps({{
     "baseline_rss_mib": baseline,
     "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -45,8 +45,8 @@ print(json.dumps({{
 """
 
 
-def measure(model: Path, threads: int) -> dict[str, float]:
-    code = CHILD.format(src=str(SRC), model=str(model), threads=threads)
+def measure(model: Path, workers: int) -> dict[str, float]:
+    code = CHILD.format(src=str(SRC), model=str(model), workers=workers)
     out = subprocess.run(
         [sys.executable, "-c", code], check=True, capture_output=True, text=True
     ).stdout
@@ -60,10 +60,10 @@ def main() -> None:
     parser.add_argument("--intermediate", type=int, default=2816)
     parser.add_argument("--vocab", type=int, default=16384)
     parser.add_argument("--layers", type=int, default=3, help="layers of the small model")
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2, help="tensors decomposed at once")
     args = parser.parse_args()
 
-    report = {}
+    report: dict[str, object] = {"workers": args.workers}
     small = Shape(args.layers, args.hidden, args.intermediate, args.vocab)
     per_layer = (
         Shape(1, args.hidden, args.intermediate, args.vocab).parameters()
@@ -81,7 +81,7 @@ def main() -> None:
             "layers": layers,
             "checkpoint_mib": 2 * shape.parameters() / 2**20,
             "largest_tensor_bf16_mib": 2 * largest / 2**20,
-            **measure(folder, args.threads),
+            **measure(folder, args.workers),
         }
         report[label]["working_mib"] = (
             report[label]["peak_rss_mib"] - report[label]["baseline_rss_mib"]
