@@ -215,3 +215,27 @@ def test_cli_writes_outputs(pair: dict[str, Path], tmp_path: Path, capsys) -> No
 def test_module_kind_and_layer(name: str, kind: str, layer: int | None) -> None:
     assert module_kind(name, 1 if "norm" in kind else 2) == kind
     assert layer_index(name) == layer
+
+
+def test_csv_fallback_without_pyarrow(
+    pair: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    result = analyze_model(pair["base"], modules=r"layers\.0\.", cache_dir=None)
+    with monkeypatch.context() as patch:
+        patch.setitem(sys.modules, "pyarrow", None)  # import pyarrow -> ImportError
+        write_result(result, tmp_path / "out")
+    assert (tmp_path / "out" / "spectra.csv").is_file()
+    assert not (tmp_path / "out" / "spectra.parquet").exists()
+    back = load_spectra(tmp_path / "out" / "spectra.json")
+    assert list(back.table["name"]) == list(result.table["name"])
+    np.testing.assert_allclose(back.table["stable_rank"], result.table["stable_rank"], rtol=1e-12)
+
+
+def test_hub_id_offline_is_a_one_line_error() -> None:
+    from shadow_suite.errors import ShadowSuiteError
+
+    with pytest.raises(ShadowSuiteError, match="downloading it from the hub failed") as err:
+        analyze_model("no-such-org/no-such-model", cache_dir=None)
+    assert "\n" not in str(err.value)
