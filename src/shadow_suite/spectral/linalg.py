@@ -57,9 +57,23 @@ def _descending_sqrt(eigenvalues: Any) -> np.ndarray:
 
 
 def _gram_singular_values(gram: Any) -> np.ndarray:
+    """sqrt of the clipped eigenvalues of a Gram matrix (numpy on the CPU, torch on a GPU)."""
+    if isinstance(gram, np.ndarray):
+        return np.sqrt(np.clip(np.linalg.eigvalsh(gram), 0, None))[::-1].copy()
     import torch
 
     return _descending_sqrt(torch.linalg.eigvalsh(gram))
+
+
+def _accumulate(gram: Any, block: Any) -> None:
+    """gram += block^T block. On the CPU through numpy, which turns ``x.T @ x`` into one BLAS
+    ``syrk`` (half the flops of a product; torch calls ``gemm``): 1.5-1.8x faster here, and
+    numpy's ``eigvalsh`` is 1.1-1.7x faster than torch's on this box too."""
+    if isinstance(gram, np.ndarray):
+        x = block.numpy()
+        gram += x.T @ x
+    else:
+        gram.addmm_(block.T, block)
 
 
 def matrix_stats(
@@ -87,15 +101,22 @@ def matrix_stats(
     rows, cols = a.shape
     step = max(1, _BLOCK_ELEMENTS // cols)
     exact = method == "svd"
-    gram = None if exact else torch.zeros((cols, cols), dtype=f64, device=device)
-    update_gram = None if exact or b is None else torch.zeros_like(gram)
+    on_cpu = torch.device(device).type == "cpu"
+
+    def new_gram() -> Any:
+        if on_cpu:
+            return np.zeros((cols, cols))
+        return torch.zeros((cols, cols), dtype=f64, device=device)
+
+    gram = None if exact else new_gram()
+    update_gram = None if exact or b is None else new_gram()
     zero = torch.zeros((), dtype=f64, device=device)
     frob2, base2, inner, noise2 = zero.clone(), zero.clone(), zero.clone(), zero.clone()
     for start in range(0, rows, step):
         block = a[start : start + step].to(f64)
         if gram is not None:
-            gram.addmm_(block.T, block)
-        if gram is None:  # with a Gram matrix, ||W||_F^2 is its trace: no temporary needed
+            _accumulate(gram, block)
+        else:  # with a Gram matrix, ||W||_F^2 is its trace: no temporary needed
             frob2 += torch.sum(block * block)
         if b is None:
             continue
@@ -103,8 +124,7 @@ def matrix_stats(
         base2 += torch.sum(block0 * block0)
         inner += torch.sum(block * block0)
         if update_gram is not None:
-            delta = block - block0
-            update_gram.addmm_(delta.T, delta)
+            _accumulate(update_gram, block - block0)
         if noise_bits is not None:
             _, exponent = torch.frexp(block)
             ulp = torch.ldexp(torch.ones_like(block), exponent - noise_bits)
@@ -121,12 +141,12 @@ def matrix_stats(
         singular = _gram_singular_values(gram)
         update_singular = None if update_gram is None else _gram_singular_values(update_gram)
     if gram is not None:
-        frob2 = torch.trace(gram)
+        frob2 = float(gram.trace())
     if b is None:
         return MatrixStats(singular, float(frob2))
     update2 = float(frob2) + float(base2) - 2 * float(inner)
     if update_gram is not None:  # the trace is the more accurate ||W - W0||^2 for tiny updates
-        update2 = float(torch.trace(update_gram))
+        update2 = float(update_gram.trace())
     elif update_singular is not None:
         update2 = float(np.sum(update_singular**2))
     return MatrixStats(
