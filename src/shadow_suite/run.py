@@ -94,7 +94,12 @@ def check_backend(settings: EvalSettings) -> None:
         args = parse_model_args(settings.model_args)
         if "base_url" not in args:
             raise ShadowSuiteError("--model local-completions needs base_url=... in --model_args")
-        check_server(str(args["base_url"]), args.get("model"))
+        # Multiple-choice tasks are scored on prompt log-probabilities, which many servers
+        # do not return; only GSM8K (generation) runs against those.
+        multiple_choice = any(not t.startswith("shadow_gsm8k") for t in settings.tasks)
+        check_server(
+            str(args["base_url"]), args.get("model"), require_prompt_logprobs=multiple_choice
+        )
 
 
 def _stage_done(folder: Path, settings: dict[str, Any]) -> bool:
