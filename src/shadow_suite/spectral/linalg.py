@@ -7,6 +7,8 @@ carry an absolute error of about eps64 * s_1^2, so s_i is exact to about
 eps64 * (s_1 / s_i)^2 relative: 1e-12 at s_1 / 100, 1e-9 at s_1 / 1e4 (tested), and singular
 values below ~1e-7 s_1 come out as noise (they are below the numerical rank anyway).
 ``svd`` (``--exact-svd``): a float64 SVD of the whole matrix, slower and uses 8 bytes per element.
+On the CPU the Gram and its eigenvalues go through numpy (``x.T @ x`` becomes one BLAS ``syrk``),
+on a GPU through torch.
 
 The same streaming pass gathers, against a base W0, the Gram of W - W0, <W, W0>, ||W0||^2 and
 the expected squared rounding error of storing W (sum ulp^2 / 12 over the entries).
