@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape
@@ -62,19 +62,25 @@ def comparison_table(cards: Sequence[Card]) -> pd.DataFrame:
 
 
 def _display(frame: pd.DataFrame) -> pd.DataFrame:
-    """Human-readable copy: percents and signed points as strings."""
+    """Human-readable copy: percents and signed points as strings ('n/a' when missing:
+    pandas stores a missing number as NaN, so it is mapped back to None first)."""
+
+    def shown(column: str, fmt: Callable[[float | None], str]) -> pd.Series:
+        return frame[column].map(lambda x: fmt(_none(x)))
+
     out = pd.DataFrame({"model": frame["model"], "backend": frame["backend"]})
-    out["benchmark score (%)"] = frame["benchmark_score"].map(pct)
-    out["OOD score (%)"] = frame["ood_score"].map(pct)
-    out["shadow gap (pts)"] = frame["shadow_gap"].map(signed_pct)
+    out["benchmark score (%)"] = shown("benchmark_score", pct)
+    out["OOD score (%)"] = shown("ood_score", pct)
+    out["shadow gap (pts)"] = shown("shadow_gap", signed_pct)
     out["95% CI"] = [
-        ci(a, b) for a, b in zip(frame["gap_ci_low"], frame["gap_ci_high"], strict=True)
+        ci(_none(a), _none(b))
+        for a, b in zip(frame["gap_ci_low"], frame["gap_ci_high"], strict=True)
     ]
-    out["relative gap (%)"] = frame["relative_gap"].map(signed_pct)
+    out["relative gap (%)"] = shown("relative_gap", signed_pct)
     out["significant"] = frame["significant"].map(lambda s: "yes" if s else "no")
     for col in frame.columns:
         if col.startswith("gap_") and col not in ("gap_ci_low", "gap_ci_high"):
-            out[f"gap {col[4:]}"] = frame[col].map(signed_pct)
+            out[f"gap {col[4:]}"] = shown(col, signed_pct)
     return out
 
 
