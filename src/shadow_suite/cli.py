@@ -17,12 +17,12 @@ from shadow_suite.errors import ShadowSuiteError
 
 # module path of each subcommand, in the order shown by --help
 SUBCOMMANDS: list[str] = [
-    "shadow_suite.data",
+    "shadow_suite.demo.cli",
+    "shadow_suite.run",
+    "shadow_suite.report.cli",
     "shadow_suite.spectral.cli",
     "shadow_suite.variants.cli",
-    "shadow_suite.report.cli",
-    "shadow_suite.run",
-    "shadow_suite.demo.cli",
+    "shadow_suite.data",
 ]
 
 
