@@ -1,5 +1,3 @@
-
-
 def test_missing_numbers_show_as_na_not_nan() -> None:
     import pandas as pd
 
@@ -21,3 +19,14 @@ def test_missing_numbers_show_as_na_not_nan() -> None:
     assert shown.loc[0, "shadow gap (pts)"] == "n/a"
     assert shown.loc[0, "gap mmlu"] == "-3.2"
     assert shown.loc[1, "95% CI"] == "[+50.0, +70.0]"
+
+
+def test_scatter_legend_keeps_the_distinguishing_end_of_long_names() -> None:
+    from shadow_suite.report.svg import clip_start
+
+    names = ["/root/.cache/shadow-suite/example/demo/models/base",
+             "/root/.cache/shadow-suite/example/demo/models/benchmark-aligned"]  # fmt: skip
+    clipped = [clip_start(n, 28) for n in names]
+    assert clipped[0].endswith("models/base") and clipped[1].endswith("benchmark-aligned")
+    assert all(len(c) == 28 for c in clipped)
+    assert clip_start("short", 28) == "short"

@@ -359,7 +359,7 @@ def scatter_diagonal(points: Sequence[Point], title: str, x_label: str, y_label:
         )
         ly = margin + 16 * i
         out.append(f'<circle cx="{size + 10}" cy="{ly - 4}" r="5" fill="{color}"/>')
-        out.append(f'<text x="{size + 20}" y="{ly}">{escape(p.label[:28])}</text>')
+        out.append(f'<text x="{size + 20}" y="{ly}">{escape(clip_start(p.label, 28))}</text>')
     out.append(
         f'<text x="{margin + plot / 2}" y="{size - 12}" text-anchor="middle">{escape(x_label)}</text>'
     )
@@ -369,3 +369,9 @@ def scatter_diagonal(points: Sequence[Point], title: str, x_label: str, y_label:
     )
     out.append("</svg>")
     return "\n".join(out)
+
+
+def clip_start(label: str, width: int) -> str:
+    """``label`` cut to ``width`` characters from the left: model names and paths differ
+    at their end (".../models/base" vs ".../models/benchmark-aligned")."""
+    return label if len(label) <= width else "\u2026" + label[-(width - 1) :]
