@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from random import Random
 from typing import Any
 
@@ -38,6 +37,7 @@ from shadow_suite.benchmarks import get_benchmark
 from shadow_suite.data import load_split
 from shadow_suite.errors import ShadowSuiteError
 from shadow_suite.variants import FEWSHOT_FLAG, get_variant, item_rng, validate_seed
+from shadow_suite.variants.render import hellaswag_preprocess, hellaswag_query
 
 log = logging.getLogger("shadow_suite")
 
@@ -232,20 +232,10 @@ class PairedSampler(DocumentAwareSampler):
 # --- lm-eval's own preprocessing, reproduced for identical requests ------------------
 
 
-def hellaswag_preprocess(text: str) -> str:
-    text = text.strip()
-    # Brackets are artifacts of the WikiHow part of HellaSwag (as in lm-eval).
-    text = text.replace(" [title]", ". ")
-    text = re.sub("\\[.*?\\]", "", text)
-    text = text.replace("  ", " ")
-    return text
-
-
 def hellaswag_process_docs(dataset: Any) -> Any:
     def process(doc: dict[str, Any]) -> dict[str, Any]:
-        ctx = doc["ctx_a"] + " " + doc["ctx_b"].capitalize()
         return {
-            "query": hellaswag_preprocess(doc["activity_label"] + ": " + ctx),
+            "query": hellaswag_query(doc),
             "choices": [hellaswag_preprocess(ending) for ending in doc["endings"]],
             "gold": int(doc["label"]),
         }
