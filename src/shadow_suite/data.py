@@ -29,8 +29,6 @@ DATA_ENV = "SHADOW_SUITE_DATA"
 
 # Splits that exist only as local files (no hub dataset that lm-eval uses holds them).
 LOCAL_ONLY_SPLITS = {("gsm8k", "test_rephrased")}
-# Hub split names, where they differ from ours.
-HUB_SPLIT_NAMES: dict[tuple[str, str], str] = {}
 
 
 @dataclass(frozen=True)
@@ -117,9 +115,8 @@ def _read_hub(benchmark: str, split: str) -> tuple[list[dict[str, Any]], DataSou
     import datasets
 
     bench = BENCHMARKS[benchmark]
-    hub_split = HUB_SPLIT_NAMES.get((benchmark, split), split)
     try:
-        dataset = datasets.load_dataset(bench.hub_path, bench.hub_name, split=hub_split)
+        dataset = datasets.load_dataset(bench.hub_path, bench.hub_name, split=split)
     except Exception as err:  # network, offline mode, missing split: one line, with the fix
         raise ShadowSuiteError(
             f"cannot load {benchmark}/{split} from the hub ({bench.hub_path}): "
@@ -131,7 +128,7 @@ def _read_hub(benchmark: str, split: str) -> tuple[list[dict[str, Any]], DataSou
     source = DataSource(
         benchmark=benchmark,
         split=split,
-        location=f"hub:{name}:{hub_split}",
+        location=f"hub:{name}:{split}",
         sha256=hashlib.sha256(canonical_jsonl(rows)).hexdigest(),
         rows=len(rows),
     )
