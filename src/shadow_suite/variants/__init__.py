@@ -25,8 +25,10 @@ from shadow_suite.benchmarks import get_benchmark
 from shadow_suite.errors import ShadowSuiteError
 from shadow_suite.variants import completion, gsm8k, multiple_choice, renumber
 from shadow_suite.variants.core import (
+    FAMILIES,
     RENDER_FIELDS,
     Doc,
+    Family,
     ItemRandom,
     Transform,
     Variant,
@@ -37,9 +39,11 @@ from shadow_suite.variants.core import (
 from shadow_suite.variants.multiple_choice import FEWSHOT_FLAG, relabel_symbols
 
 __all__ = [
+    "FAMILIES",
     "FEWSHOT_FLAG",
     "RENDER_FIELDS",
     "VARIANTS",
+    "Family",
     "ItemRandom",
     "Variant",
     "applicability",
@@ -91,6 +95,8 @@ def _multiple_choice(benchmark: str) -> dict[str, Variant]:
             "refer to others (all/none of the above, 'both A and B') stay in place."
             + (LISTED_NOTE if cloze else ""),
             "the correct option refers to other options, or fewer than two options may move",
+            family="content",
+            same_format_as="format_swap" if cloze else None,
         ),
         "relabeled": Variant(
             "relabeled",
@@ -101,6 +107,7 @@ def _multiple_choice(benchmark: str) -> dict[str, Variant]:
             "The options are labelled with another symbol set (1/2/3/4, (a)/(b)/(c)/(d), "
             "a/b/c/d or (1)/(2)/(3)/(4), one per run) and the model answers with the symbol.",
             "an option names other options by letter, or its text is one of the new symbols",
+            family="format",
         ),
         "format_swap": Variant(
             "format_swap",
@@ -114,6 +121,8 @@ def _multiple_choice(benchmark: str) -> dict[str, Variant]:
             else "Asked in cloze form (the option texts scored after 'Answer:', options not "
             "listed) instead of lettered multiple choice.",
             "an option refers to other options, which is meaningless when options are not listed",
+            family="format",
+            metric=None if cloze else "acc_norm,none",
         ),
         "none_of_the_others": Variant(
             "none_of_the_others",
@@ -125,6 +134,8 @@ def _multiple_choice(benchmark: str) -> dict[str, Variant]:
             "stays correct and in the same position." + (LISTED_NOTE if cloze else ""),
             "the item already has an option that refers to the others, or repeats the "
             "correct option",
+            family="hard",
+            same_format_as="format_swap" if cloze else None,
         ),
         "noisy": Variant(
             "noisy",
@@ -135,6 +146,7 @@ def _multiple_choice(benchmark: str) -> dict[str, Variant]:
             "The question (not the options) gets mild typing noise: lowercase, contractions, "
             "a keyboard typo or two, extra spaces; numbers and formulas untouched.",
             "the question has no plain prose word that can take noise",
+            family="content",
         ),
     }
 
@@ -153,6 +165,7 @@ def _build() -> dict[str, dict[str, Variant]]:
                 "Asked as lettered multiple choice (the four endings listed, the letter "
                 "scored) instead of scoring each ending's text.",
                 "never skipped",
+                family="format",
             ),
             "noisy": Variant(
                 "noisy",
@@ -163,6 +176,7 @@ def _build() -> dict[str, dict[str, Variant]]:
                 "The context (not the endings) gets mild typing noise: lowercase, "
                 "contractions, a keyboard typo or two, extra spaces.",
                 "the context has no plain prose word that can take noise",
+                family="content",
             ),
         },
         "winogrande": {
@@ -175,6 +189,7 @@ def _build() -> dict[str, dict[str, Variant]]:
                 "The sentence with its blank and the two options are shown as lettered "
                 "multiple choice and the letter is scored.",
                 "never skipped",
+                family="format",
             ),
             "noisy": Variant(
                 "noisy",
@@ -185,6 +200,7 @@ def _build() -> dict[str, dict[str, Variant]]:
                 "The sentence gets mild typing noise (the options and their mentions, "
                 "the blank and numbers untouched).",
                 "the sentence has no plain prose word that can take noise",
+                family="content",
             ),
         },
         "gsm8k": {
@@ -197,6 +213,7 @@ def _build() -> dict[str, dict[str, Variant]]:
                 "The question is replaced by a published rewording with the same numbers "
                 "and answer (Yang et al. 2023).",
                 "no rewording for this item, or it is identical to the question",
+                family="content",
             ),
             "renumbered": Variant(
                 "renumbered",
@@ -208,6 +225,7 @@ def _build() -> dict[str, dict[str, Variant]]:
                 "the solution's calculator annotations.",
                 "the solution cannot be traced from its annotations, or no new numbers keep "
                 "all results whole and non-negative",
+                family="content",
             ),
             "distractor": Variant(
                 "distractor",
@@ -218,6 +236,7 @@ def _build() -> dict[str, dict[str, Variant]]:
                 "One irrelevant sentence containing a number is inserted before the "
                 "question sentence.",
                 "the problem is a single sentence (no place before the question)",
+                family="hard",
             ),
             "answer_format": Variant(
                 "answer_format",
@@ -228,6 +247,7 @@ def _build() -> dict[str, dict[str, Variant]]:
                 "The final answer is asked for as 'The final answer is N.' instead of "
                 "'#### N', in the few-shot examples too.",
                 "the solution has no final '#### N' line",
+                family="format",
             ),
         },
     }

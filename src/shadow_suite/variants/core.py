@@ -17,6 +17,16 @@ from typing import Any, Literal
 from shadow_suite.errors import ShadowSuiteError
 
 Doc = dict[str, Any]
+Family = Literal["content", "format", "hard"]
+FAMILIES: dict[Family, str] = {
+    "content": "the question is the same; only its surface moves (option order, typos, "
+    "wording, numbers)",
+    "format": "the same item asked in another format (cloze vs lettered, label symbols, "
+    "answer format): clean models move here too (format sensitivity)",
+    "hard": "the task itself gets harder for every model ('none of the other answers', a "
+    "distractor sentence): not a contamination probe on its own",
+}
+"""The variant families, with what each one tests (shown on the card)."""
 Transform = Callable[[Doc, random.Random], Doc | None]
 
 RENDER_FIELDS: tuple[str, ...] = ("shadow_prompt", "shadow_choices", "shadow_gold")
@@ -40,6 +50,15 @@ class Variant:
     """One sentence for the report card."""
     skip_reason: str
     """Why ``transform`` returns None, as one phrase for the report."""
+    family: Family = "content"
+    """What the variant moves (see ``FAMILIES``): the verdict reports each family apart."""
+    same_format_as: str | None = None
+    """For a content variant asked in another format than ``orig`` (ARC's ``permuted`` is
+    lettered, ``orig`` cloze): the variant that asks the unchanged item in that format, so
+    the card can show the content effect alone (the variant against this one)."""
+    metric: str | None = None
+    """Per-item metric (``metric,filter``) when it differs from the benchmark's primary one
+    (MMLU in cloze form is scored by ``acc_norm``, as lm-eval scores cloze tasks)."""
 
 
 class ItemRandom(random.Random):
