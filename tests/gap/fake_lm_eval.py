@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from shadow_suite.benchmarks import BENCHMARKS
+from shadow_suite.gap.lm_eval_output import item_metric
 
 DATE_ID = "2026-11-27T15-24-20.338156"
 SPLITS = {
@@ -42,7 +42,7 @@ def _sha(text: str) -> str:
 def _sample_lines(
     benchmark: str, variant: str, items: list[Item], seed: int, data_sha: str, n_source: int
 ) -> list[dict]:
-    metric, _, primary_filter = BENCHMARKS[benchmark].primary_metric.partition(",")
+    metric, _, primary_filter = item_metric(benchmark, variant).partition(",")
     n_choices = N_CHOICES[benchmark]
     lines = []
     for position, item in enumerate(items):
@@ -62,10 +62,16 @@ def _sample_lines(
                 f"gen_args_{j}": {"arg_0": prompt, "arg_1": f" option {j}"}
                 for j in range(n_choices)
             }
-            resps = [[[str(-1.0 - j), "False"]] for j in range(n_choices)]
-            filtered = [[str(-1.0 - j), "False"] for j in range(n_choices)]
+            # gold moves with the row; the model's choice is gold when it is right, else
+            # another option (so answers spread over positions as a real model's do)
+            gold = item.row % n_choices
+            chosen = gold if item.correct else (gold + 1 + item.row % (n_choices - 1)) % n_choices
+            lls = [-1.0 - j - (0.0 if j == chosen else 1.0) for j in range(n_choices)]
+            lls[chosen] = -0.5
+            resps = [[[str(x), "False"]] for x in lls]
+            filtered = [[str(x), "False"] for x in lls]
             filters = ["none"]
-            target = "0"
+            target = str(gold)
         else:
             arguments = {
                 "gen_args_0": {
@@ -125,7 +131,7 @@ def write_run(
     n_samples: dict = {}
     for (benchmark, variant), items in tasks.items():
         task = f"shadow_{benchmark}_{variant}"
-        metric = BENCHMARKS[benchmark].primary_metric
+        metric = item_metric(benchmark, variant)
         acc = float(np.mean([i.correct for i in items])) if items else 0.0
         results[task] = {"alias": task, metric: acc, metric.replace(",", "_stderr,"): 0.01}
         configs[task] = {

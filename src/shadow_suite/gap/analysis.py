@@ -1,37 +1,73 @@
-"""From per-item scores to the gap tables and the headline *shadow gap* (pure computation).
+"""From the per-item record to gap rows, gates, families and the verdict class (numbers only).
 
-Definitions (also in the card's method notes, ``report/SCHEMA.md``):
+Everything here reads the per-item table of :mod:`shadow_suite.gap.items`, so a card is
+recomputable from its ``items.parquet``. The words are the report's (``report/words.py``).
 
-- Variant gap: over the items that have both an original and a variant result (paired by
-  ``shadow_id``), accuracy on the original minus accuracy on the variant.
-- Benchmark gap: the plain mean of its variants' gaps (every variant weighs the same,
-  whatever its number of paired items).
-- Shadow gap (headline): the plain mean of the benchmark gaps over the benchmarks whose
-  original accuracy is significantly above chance (a gap at chance means nothing).
-- Relative gap: shadow gap / benchmark score, where the benchmark score is the same mean
-  of the original accuracies on the paired items; so benchmark score - OOD score = gap.
-- CIs: percentile 95% from one paired bootstrap per benchmark that resamples source items
-  (seeded per benchmark); the headline resamples every benchmark independently.
-- McNemar: exact, on each variant's discordant pairs; Holm-adjusted across the variants of
-  one benchmark (the family is one benchmark's variants, not the whole card).
+Definitions (also in ``report/SCHEMA.md`` and the card's method notes):
+
+- **Row**: one (benchmark, variant) over the items scored in both the original and the
+  variant (paired by ``shadow_id``): both accuracies, the gap (orig minus variant), the
+  exact McNemar test and Newcombe's paired score interval. Where a content or hard variant
+  is asked in another format than the original (ARC's ``permuted`` is lettered, ``orig``
+  cloze) a second row compares it with the variant asking the unchanged item in that
+  format (``baseline`` = ``format_swap``): the content effect alone.
+- **Gates** (:mod:`shadow_suite.gap.gates`): a row carries a verdict only when neither form
+  is degenerate and the pooled accuracy clears the floor; symmetric in the two forms.
+- **Families**: every variant is *content*, *format* or *hard*. A family's gap is the plain
+  mean over its gated-in cells; where a variant has a same-format baseline its content
+  row is the family's cell. The headline gap is the plain mean of the content and format
+  family gaps (hard variants are harder for every model and stay out of it). Without a
+  reference these are descriptions, not claims about training.
+- **CIs** of families and the headline: percentile bootstrap resampling source items
+  within each benchmark (all of an item's rows together), benchmarks independent.
+- **Holm** across every row of the card (a card is one family of claims).
+- With references, :mod:`shadow_suite.gap.reference` adds the reference-relative verdict.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
+import pandas as pd
 
 from shadow_suite.gap import stats
 from shadow_suite.gap.defaults import ALPHA
-from shadow_suite.gap.lm_eval_output import ORIG, EvalResults, TaskSamples
+from shadow_suite.gap.gates import GateStatus, gate_row
+from shadow_suite.gap.lm_eval_output import ORIG, EvalResults
+from shadow_suite.gap.records import (
+    CalibrationRow,
+    PositionSignature,
+    ReferenceAnalysis,
+    ReferenceItems,
+)
+
+VerdictClass = Literal[
+    "benchmark_specific", "no_evidence", "inconclusive", "no_reference", "no_verdict"
+]
+"""benchmark_specific: the reference-relative headline's CI lies above the margin and its
+permutation p < alpha; no_evidence: its CI lies below the margin (equivalence);
+inconclusive: neither (the card states the minimum detectable effect); no_reference: a
+single card, which makes no claim about training; no_verdict: no row passed the gates."""
+
+HEADLINE_FAMILIES = ("content", "format")
+"""The families the headline averages; fixed in advance (``hard`` is hard for every model)."""
+VERDICT_MARGIN = 0.02
+"""A benchmark-specific gap must exceed the references' by more than 2 points."""
 
 
 @dataclass
 class VariantGap:
     variant: str
     task: str
+    family: str
+    """content, format or hard (see ``variants.FAMILIES``)."""
+    baseline: str
+    """What the variant is compared with: 'orig', or the variant asking the unchanged item
+    in the same format (the content-effect row)."""
     description: str
     n_source: int
     """Items in the source split."""
@@ -40,27 +76,57 @@ class VariantGap:
     n_skipped: int
     skip_reason: str
     n_evaluated: int
-    """Variant items scored in this run (fewer than n_applied under --limit)."""
+    """Variant items scored in this run."""
     n_paired: int
-    """Variant items whose original was scored too: the items every number below uses."""
+    """Items scored in both forms: the items every number below uses."""
     acc_orig: float | None
+    """Accuracy of the baseline form (orig, or the same-format variant) on the paired items."""
     acc_variant: float | None
     acc_variant_ci_low: float | None
     acc_variant_ci_high: float | None
     gap: float | None
     gap_ci_low: float | None
+    """Newcombe's paired score interval (not zero-width when b = c = 0)."""
     gap_ci_high: float | None
     orig_only: int
-    """Discordant pairs right on the original, wrong on the variant (McNemar b)."""
+    """Discordant pairs right in the baseline form only (McNemar b)."""
     variant_only: int
-    """Discordant pairs wrong on the original, right on the variant (McNemar c)."""
+    """Discordant pairs right in the variant only (McNemar c)."""
     p_mcnemar: float | None
     p_holm: float | None
+    """Holm-adjusted across every row of the card."""
     significant: bool
-    """Holm-adjusted McNemar p < 0.05."""
+    """Holm-adjusted McNemar p < alpha (a difference, not a claim about training)."""
     consistency: float | None
     """Share of paired items answered alike (both right or both wrong)."""
     data_sha256: str
+    gate: GateStatus
+    """ok, or why the row carries no verdict (degenerate, below_floor, no_answers, unpaired)."""
+    modal_form: str | None
+    modal_position: int | None
+    modal_share: float | None
+    """The most concentrated answer position of the two forms and its share."""
+    pooled_accuracy: float | None
+    floor: float | None
+    p_floor: float | None
+    in_family: bool
+    """Whether the row is its family's cell (gated in, and the content row where one exists)."""
+
+
+@dataclass
+class FamilyGap:
+    benchmark: str
+    """A benchmark, or 'all' for the card-level mean over the family's cells."""
+    family: str
+    cells: list[str]
+    """'benchmark/variant' of the rows averaged."""
+    n_items: int
+    """Distinct source items in those rows."""
+    gap: float | None
+    ci_low: float | None
+    ci_high: float | None
+    mde: float | None
+    """Smallest true gap this sample detects with 80% power (two-sided 95%)."""
 
 
 @dataclass
@@ -76,45 +142,65 @@ class BenchmarkGap:
     chance: float
     """Mean over items of 1/(number of options); 0 for free generation."""
     p_above_chance: float
-    """One-sided binomial p that acc_orig exceeds chance."""
+    """One-sided binomial p that acc_orig exceeds chance (a description of the model)."""
     at_chance: bool
     data_sha256: str
-    gap: float | None
-    gap_ci_low: float | None
-    gap_ci_high: float | None
-    acc_orig_paired: float | None
-    acc_variant: float | None
-    significant: bool
-    """The benchmark gap's 95% CI excludes 0."""
+    n_fewshot: int | None
     in_headline: bool
+    """At least one of its rows is a cell of a headline family."""
     variants: list[VariantGap] = field(default_factory=list)
+    families: list[FamilyGap] = field(default_factory=list)
 
 
 @dataclass
 class Headline:
-    shadow_gap: float | None
+    verdict_class: VerdictClass
+    reformat_gap: float | None
+    """Mean of the content and format family gaps (fractions): a description."""
     ci_low: float | None
     ci_high: float | None
-    relative_gap: float | None
-    relative_ci_low: float | None
-    relative_ci_high: float | None
+    mde: float | None
     benchmark_score: float | None
+    """Mean over the headline's benchmarks of orig accuracy on their cells' items."""
     ood_score: float | None
+    """The same mean of variant accuracy; benchmark_score - ood_score is not the headline
+    gap exactly (families weigh equally), but close."""
+    n_items: int
     benchmarks: list[str]
     excluded: dict[str, str]
-    """Benchmark -> why it is not in the headline."""
-    significant: bool
-    verdict: str
-    evidence: list[str]
+    """'benchmark' or 'benchmark/variant' -> gate code and numbers (why it carries no verdict)."""
+    references: list[str] = field(default_factory=list)
+    delta: float | None = None
+    """Reference-relative headline: the target's gap minus the references' on the same items."""
+    delta_ci_low: float | None = None
+    delta_ci_high: float | None = None
+    p_value: float | None = None
+    """One-sided sign-flip permutation p of delta (the card's primary test)."""
+    margin: float = VERDICT_MARGIN
+
+
+@dataclass
+class GateConfig:
+    degenerate_share: float
+    floor_margin: float
+    min_correct_generation: int
+    verdict_margin: float
+    headline_families: list[str]
 
 
 @dataclass
 class GapAnalysis:
     headline: Headline
     benchmarks: list[BenchmarkGap]
+    families: list[FamilyGap]
+    """Card-level family rows (benchmark 'all')."""
+    gates: GateConfig
     n_boot: int
     seed: int
     confidence: float
+    reference: ReferenceAnalysis | None = None
+    calibration: list[CalibrationRow] = field(default_factory=list)
+    position: list[PositionSignature] = field(default_factory=list)
 
 
 def _num(x: float | np.floating | None) -> float | None:
@@ -125,264 +211,421 @@ def _num(x: float | np.floating | None) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _variant_info(benchmark: str, variant: str) -> tuple[str, str]:
-    """(description, skip_reason) from the variants registry, if it is importable."""
+def _spec(benchmark: str, variant: str) -> object | None:
     try:
-        from shadow_suite.variants import VARIANTS  # optional: written in parallel
+        from shadow_suite.variants import VARIANTS
     except Exception:
-        return ("", "")
-    try:
-        spec = VARIANTS[benchmark][variant]
-    except (KeyError, TypeError, AttributeError):
-        return ("", "")
+        return None
+    return VARIANTS.get(benchmark, {}).get(variant)
+
+
+def _as_items(results: EvalResults | pd.DataFrame) -> pd.DataFrame:
+    if isinstance(results, pd.DataFrame):
+        return results
+    from shadow_suite.gap.items import items_from_results
+
+    return items_from_results(results)
+
+
+@dataclass(frozen=True)
+class Form:
+    """One task's answers keyed by item: correct (0/1), chosen and gold option, options."""
+
+    correct: dict[str, int]
+    chosen: dict[str, int]
+    gold: dict[str, int]
+    n_options: dict[str, int]
+    meta: pd.Series
+
+
+def forms_of(items: pd.DataFrame) -> dict[tuple[str, str], Form]:
+    """(benchmark, variant) -> its answers."""
+    out: dict[tuple[str, str], Form] = {}
+    for (bench, variant), frame in items.groupby(["benchmark", "variant"], sort=True):
+        ids = frame["shadow_id"].tolist()
+        out[(str(bench), str(variant))] = Form(
+            correct=dict(zip(ids, frame["correct"].astype(int), strict=True)),
+            chosen=dict(zip(ids, frame["chosen"].astype(int), strict=True)),
+            gold=dict(zip(ids, frame["gold"].astype(int), strict=True)),
+            n_options=dict(zip(ids, frame["n_options"].astype(int), strict=True)),
+            meta=frame.iloc[0],
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A row's paired arrays: baseline form and variant over the same items."""
+
+    benchmark: str
+    variant: str
+    baseline: str
+    family: str
+    ids: list[str]
+    base: np.ndarray
+    var: np.ndarray
+
+    @property
+    def key(self) -> str:
+        suffix = "" if self.baseline == ORIG else f" vs {self.baseline}"
+        return f"{self.benchmark}/{self.variant}{suffix}"
+
+    def contributions(self) -> np.ndarray:
+        return self.base - self.var
+
+
+def _arrays(form: Form, ids: list[str]) -> tuple[np.ndarray, np.ndarray]:
     return (
-        str(getattr(spec, "description", "") or ""),
-        str(getattr(spec, "skip_reason", "") or ""),
+        np.array([form.correct[i] for i in ids], dtype=float),
+        np.array([form.chosen[i] for i in ids], dtype=int),
     )
 
 
-def _chance(orig: TaskSamples) -> float:
-    values = [1.0 / n if n > 0 else 0.0 for n in orig.n_choices.values()]
-    return float(np.mean(values)) if values else 0.0
+def _row(
+    benchmark: str, variant: str, baseline: str, forms: dict[tuple[str, str], Form]
+) -> tuple[VariantGap, Cell]:
+    base_form, var_form = forms[(benchmark, baseline)], forms[(benchmark, variant)]
+    ids = sorted(set(base_form.correct) & set(var_form.correct))
+    o, o_chosen = _arrays(base_form, ids)
+    v, v_chosen = _arrays(var_form, ids)
+    n = len(ids)
+    b = int(np.sum((o == 1) & (v == 0)))
+    c = int(np.sum((o == 0) & (v == 1)))
+    a = int(np.sum((o == 1) & (v == 1)))
+    options = [var_form.n_options[i] for i in ids]
+    multiple_choice = bool(options) and all(k > 0 for k in options)
+    chance = float(np.mean([1.0 / k for k in options])) if multiple_choice else 0.0
+    gate = gate_row({baseline: (o, o_chosen), variant: (v, v_chosen)}, chance, multiple_choice)
+    spec = _spec(benchmark, variant)
+    family = str(getattr(spec, "family", "content"))
+    low, high = stats.paired_interval_from_margins(b, c, n, a) if n else (None, None)
+    var_ci = stats.wilson_interval(int(v.sum()), n)
+    meta = var_form.meta
+    row = VariantGap(
+        variant=variant,
+        task=str(meta["task"]),
+        family=family,
+        baseline=baseline,
+        description=str(getattr(spec, "description", "") or ""),
+        n_source=int(meta["n_source"]),
+        n_applied=int(meta["n_applied"]),
+        n_skipped=int(meta["n_source"]) - int(meta["n_applied"]),
+        skip_reason=str(getattr(spec, "skip_reason", "") or ""),
+        n_evaluated=len(var_form.correct),
+        n_paired=n,
+        acc_orig=_num(o.mean()) if n else None,
+        acc_variant=_num(v.mean()) if n else None,
+        acc_variant_ci_low=_num(var_ci[0]),
+        acc_variant_ci_high=_num(var_ci[1]),
+        gap=_num(o.mean() - v.mean()) if n else None,
+        gap_ci_low=_num(low),
+        gap_ci_high=_num(high),
+        orig_only=b,
+        variant_only=c,
+        p_mcnemar=stats.mcnemar_exact(b, c) if n else None,
+        p_holm=None,
+        significant=False,
+        consistency=_num(np.mean(o == v)) if n else None,
+        data_sha256=str(meta["data_sha256"]),
+        gate=gate.status,
+        modal_form=gate.modal_form,
+        modal_position=gate.modal_position,
+        modal_share=_num(gate.modal_share),
+        pooled_accuracy=_num(gate.pooled_accuracy),
+        floor=_num(gate.floor),
+        p_floor=_num(gate.p_floor),
+        in_family=False,
+    )
+    return row, Cell(benchmark, variant, baseline, family, ids, o, v)
 
 
-def _pct(x: float | None) -> str:
-    return "n/a" if x is None else f"{100 * x:.1f}"
+def build_rows(
+    items: pd.DataFrame,
+) -> tuple[dict[str, list[tuple[VariantGap, Cell]]], dict[tuple[str, str], Form]]:
+    """Every row of every benchmark that has an original, in variant order; each row's
+    ``in_family`` says whether it is its family's cell."""
+    forms = forms_of(items)
+    by_bench: dict[str, list[tuple[VariantGap, Cell]]] = {}
+    for bench in sorted({b for b, _ in forms}):
+        if (bench, ORIG) not in forms:
+            continue
+        rows: list[tuple[VariantGap, Cell]] = []
+        for variant in sorted(v for b, v in forms if b == bench and v != ORIG):
+            row, cell = _row(bench, variant, ORIG, forms)
+            rows.append((row, cell))
+            same = getattr(_spec(bench, variant), "same_format_as", None)
+            if same and (bench, same) in forms:
+                content_row, content_cell = _row(bench, variant, same, forms)
+                rows.append((content_row, content_cell))
+                # the family's cell is the row that moves only what the family moves
+                content_row.in_family = content_row.gate == "ok"
+            else:
+                row.in_family = row.gate == "ok"
+        by_bench[bench] = rows
+    return by_bench, forms
 
 
-def _analyse_benchmark(
-    benchmark: str,
-    orig: TaskSamples,
-    variants: list[TaskSamples],
+@dataclass(frozen=True)
+class FamilyDraws:
+    """Point estimates and bootstrap draws of cell means, per benchmark, for the cells
+    given; the family and headline numbers are plain means of these."""
+
+    cells: list[Cell]
+    point: np.ndarray  # (n_cells,)
+    draws: np.ndarray  # (n_boot, n_cells)
+
+
+def cell_draws(
+    cells_by_bench: dict[str, list[Cell]],
+    values_of: dict[str, np.ndarray],
     n_boot: int,
     seed: int,
-) -> tuple[BenchmarkGap, stats.BootstrapDraws | None]:
-    n_orig = len(orig.scores)
-    k_orig = int(sum(orig.scores.values()))
-    chance = _chance(orig)
-    p_chance = stats.above_chance(k_orig, n_orig, chance)
-    ci = stats.wilson_interval(k_orig, n_orig)
+    stream: str = "",
+    sampler: Callable[
+        [np.ndarray, np.ndarray, int, np.random.Generator], np.ndarray
+    ] = stats.masked_mean_draws,
+) -> FamilyDraws:
+    """Bootstrap each benchmark's cells together (rows = source items resampled whole);
+    ``values_of[cell.key]`` holds that cell's per-item values in ``cell.ids`` order.
+    ``sampler`` = ``stats.sign_flip_draws`` gives permutation draws instead."""
+    cells: list[Cell] = []
+    points: list[np.ndarray] = []
+    draws: list[np.ndarray] = []
+    for bench in sorted(cells_by_bench):
+        group = cells_by_bench[bench]
+        if not group:
+            continue
+        ids = sorted(set().union(*(c.ids for c in group)))
+        index = {item: i for i, item in enumerate(ids)}
+        values = np.zeros((len(ids), len(group)))
+        mask = np.zeros((len(ids), len(group)), dtype=bool)
+        for col, cell in enumerate(group):
+            rows = [index[i] for i in cell.ids]
+            values[rows, col] = values_of[cell.key]
+            mask[rows, col] = True
+        rng = stats.benchmark_stream_seed(seed, bench + stream)
+        draws.append(sampler(values, mask, n_boot, rng))
+        points.append(np.array([values_of[c.key].mean() for c in group]))
+        cells.extend(group)
+    if not cells:
+        return FamilyDraws([], np.zeros(0), np.zeros((n_boot, 0)))
+    return FamilyDraws(cells, np.concatenate(points), np.hstack(draws))
 
-    rows: list[VariantGap] = []
-    paired_tasks: list[TaskSamples] = []
-    for task in sorted(variants, key=lambda t: t.variant):
-        common = sorted(set(task.scores) & set(orig.scores))
-        description, skip_reason = _variant_info(benchmark, task.variant)
-        o = np.array([orig.scores[i] for i in common])
-        v = np.array([task.scores[i] for i in common])
-        b = int(np.sum((o == 1) & (v == 0)))
-        c = int(np.sum((o == 0) & (v == 1)))
-        n = len(common)
-        var_ci = stats.wilson_interval(int(v.sum()), n)
-        rows.append(
-            VariantGap(
-                variant=task.variant,
-                task=task.task,
-                description=description,
-                n_source=task.n_source,
-                n_applied=task.n_applied,
-                n_skipped=task.n_source - task.n_applied,
-                skip_reason=skip_reason,
-                n_evaluated=len(task.scores),
-                n_paired=n,
-                acc_orig=_num(o.mean()) if n else None,
-                acc_variant=_num(v.mean()) if n else None,
-                acc_variant_ci_low=_num(var_ci[0]),
-                acc_variant_ci_high=_num(var_ci[1]),
-                gap=_num(o.mean() - v.mean()) if n else None,
-                gap_ci_low=None,
-                gap_ci_high=None,
-                orig_only=b,
-                variant_only=c,
-                p_mcnemar=stats.mcnemar_exact(b, c) if n else None,
-                p_holm=None,
-                significant=False,
-                consistency=_num(np.mean(o == v)) if n else None,
-                data_sha256=task.data_sha256,
+
+def _family_rows(
+    fd: FamilyDraws, benchmark: str | None, families: Sequence[str]
+) -> list[FamilyGap]:
+    out = []
+    for family in families:
+        cols = [
+            i
+            for i, c in enumerate(fd.cells)
+            if c.family == family and (benchmark is None or c.benchmark == benchmark)
+        ]
+        if not cols:
+            continue
+        draws = fd.draws[:, cols].mean(axis=1)
+        low, high = stats.percentile_ci(draws)
+        finite = draws[np.isfinite(draws)]
+        out.append(
+            FamilyGap(
+                benchmark=benchmark or "all",
+                family=family,
+                cells=[fd.cells[i].key for i in cols],
+                n_items=len({(fd.cells[i].benchmark, x) for i in cols for x in fd.cells[i].ids}),
+                gap=_num(fd.point[cols].mean()),
+                ci_low=_num(low),
+                ci_high=_num(high),
+                mde=stats.minimum_detectable(float(finite.std()) if finite.size else None),
             )
         )
-        if n:
-            paired_tasks.append(task)
+    return out
 
-    tested = [r for r in rows if r.p_mcnemar is not None]
+
+def headline_draws(fd: FamilyDraws) -> tuple[float | None, np.ndarray | None]:
+    """(point, draws) of the headline: the mean of the headline families' cell means."""
+    family_points, family_draws = [], []
+    for family in HEADLINE_FAMILIES:
+        cols = [i for i, c in enumerate(fd.cells) if c.family == family]
+        if cols:
+            family_points.append(fd.point[cols].mean())
+            family_draws.append(fd.draws[:, cols].mean(axis=1))
+    if not family_points:
+        return None, None
+    return float(np.mean(family_points)), np.mean(family_draws, axis=0)
+
+
+FAMILY_ORDER = ("content", "format", "hard")
+
+
+def _excluded_reason(row: VariantGap) -> str:
+    if row.gate == "degenerate":
+        return (
+            f"degenerate: answers position {row.modal_position} on "
+            f"{100 * (row.modal_share or 0):.0f}% of items ({row.modal_form})"
+        )
+    if row.gate == "below_floor":
+        return (
+            f"below_floor: pooled accuracy {100 * (row.pooled_accuracy or 0):.1f}% does not "
+            f"clear {100 * (row.floor or 0):.1f}% (one-sided p = {row.p_floor:.2g})"
+        )
+    if row.gate == "no_answers":
+        return "no_answers: the samples do not record the chosen option (an older run)"
+    return "unpaired: no item scored in both forms"
+
+
+def analyse(
+    results: EvalResults | pd.DataFrame,
+    n_boot: int = stats.DEFAULT_N_BOOT,
+    seed: int = stats.DEFAULT_SEED,
+    references: Sequence[ReferenceItems] = (),
+    n_perm: int | None = None,
+) -> GapAnalysis:
+    """Rows, gates and families of one model, and with ``references`` the verdict."""
+    if n_boot < 100:
+        raise ValueError("n_boot must be at least 100")
+    items = _as_items(results)
+    by_bench, forms = build_rows(items)
+
+    all_rows = [row for rows in by_bench.values() for row, _ in rows]
+    tested = [r for r in all_rows if r.p_mcnemar is not None]
     for row, p_adj in zip(tested, stats.holm([r.p_mcnemar for r in tested]), strict=True):
         row.p_holm = float(p_adj)
         row.significant = bool(p_adj < ALPHA)
 
-    draws: stats.BootstrapDraws | None = None
-    result = BenchmarkGap(
-        benchmark=benchmark,
-        metric=orig.metric,
-        task=orig.task,
-        n_orig=n_orig,
-        acc_orig=k_orig / n_orig,
-        acc_orig_ci_low=ci[0],
-        acc_orig_ci_high=ci[1],
-        chance=chance,
-        p_above_chance=p_chance,
-        at_chance=p_chance >= ALPHA,
-        data_sha256=orig.data_sha256,
-        gap=None,
-        gap_ci_low=None,
-        gap_ci_high=None,
-        acc_orig_paired=None,
-        acc_variant=None,
-        significant=False,
-        in_headline=False,
-        variants=rows,
-    )
-    if paired_tasks:
-        ids = sorted(set().union(*(set(t.scores) & set(orig.scores) for t in paired_tasks)))
-        index = {item: i for i, item in enumerate(ids)}
-        items = stats.PairedItems(
-            orig=np.array([orig.scores[i] for i in ids]),
-            variant=np.zeros((len(ids), len(paired_tasks))),
-            paired=np.zeros((len(ids), len(paired_tasks)), dtype=bool),
-        )
-        for col, task in enumerate(paired_tasks):
-            for item, score in task.scores.items():
-                if item in index:
-                    items.variant[index[item], col] = score
-                    items.paired[index[item], col] = True
-        point = stats.point_estimates(items)
-        draws = stats.bootstrap_benchmark(
-            items, n_boot, stats.benchmark_stream_seed(seed, benchmark)
-        )
-        by_variant = {r.variant: r for r in rows}
-        for col, task in enumerate(paired_tasks):
-            low, high = stats.percentile_ci(draws.gap[:, col])
-            by_variant[task.variant].gap_ci_low = _num(low)
-            by_variant[task.variant].gap_ci_high = _num(high)
-        low, high = stats.percentile_ci(draws.bench_gap)
-        result.gap = _num(point.bench_gap[0])
-        result.gap_ci_low, result.gap_ci_high = _num(low), _num(high)
-        result.acc_orig_paired = _num(point.bench_orig_acc[0])
-        result.acc_variant = _num(point.bench_variant_acc[0])
-        result.significant = bool(
-            result.gap_ci_low is not None
-            and result.gap_ci_high is not None
-            and (result.gap_ci_low > 0 or result.gap_ci_high < 0)
-        )
-    return result, draws
-
-
-def _verdict(headline: Headline, benches: list[BenchmarkGap]) -> tuple[str, list[str]]:
-    n_sig = sum(v.significant for b in benches for v in b.variants)
-    n_var = sum(v.p_holm is not None for b in benches for v in b.variants)
-    evidence = [
-        f"{b.benchmark}: gap {_pct(b.gap)} points (95% CI {_pct(b.gap_ci_low)} to "
-        f"{_pct(b.gap_ci_high)}) over {len([v for v in b.variants if v.n_paired])} variants"
-        for b in benches
-        if b.in_headline
-    ]
-    evidence.append(
-        f"{n_sig} of {n_var} variants differ from the original significantly "
-        "(exact McNemar, Holm-adjusted within each benchmark, p < 0.05)"
-    )
-    for name, why in headline.excluded.items():
-        evidence.append(f"{name} left out of the headline: {why}")
-    if headline.shadow_gap is None:
-        if any(b.at_chance for b in benches):
-            return (
-                "No verdict: the model is at chance on the original benchmarks, so a gap "
-                "between original and reformatted items means nothing.",
-                evidence,
-            )
-        return ("No verdict: no benchmark has both original and variant results to pair.", evidence)
-    ci_text = (
-        f"95% CI {_pct(headline.ci_low)} to {_pct(headline.ci_high)} points; relative gap "
-        f"{_pct(headline.relative_gap)}%"
-    )
-    n_bench = len(headline.benchmarks)
-    scope = f"averaged over {n_bench} benchmark{'s' if n_bench != 1 else ''}"
-    if headline.significant and headline.shadow_gap > 0:
-        text = (
-            f"Benchmark shadow: the model scores {_pct(headline.shadow_gap)} points lower on "
-            f"the same items reformatted than in benchmark form ({ci_text}), {scope}; the "
-            "interval excludes zero."
-        )
-    elif headline.significant:
-        text = (
-            f"No benchmark shadow: the model scores {_pct(-headline.shadow_gap)} points higher "
-            f"on the reformatted items than in benchmark form ({ci_text}), {scope}; the "
-            "interval excludes zero."
-        )
-    else:
-        text = (
-            f"No significant shadow gap: the gap is {_pct(headline.shadow_gap)} points "
-            f"({ci_text}), {scope}, consistent with zero at this sample size."
-        )
-    return text, evidence
-
-
-def analyse(
-    results: EvalResults, n_boot: int = stats.DEFAULT_N_BOOT, seed: int = stats.DEFAULT_SEED
-) -> GapAnalysis:
-    """Gap tables per benchmark and variant, and the headline shadow gap."""
-    if n_boot < 100:
-        raise ValueError("n_boot must be at least 100")
-    by_bench: dict[str, list[TaskSamples]] = {}
-    for task in results.tasks.values():
-        by_bench.setdefault(task.benchmark, []).append(task)
+    cells_by_bench = {
+        bench: [cell for row, cell in rows if row.in_family] for bench, rows in by_bench.items()
+    }
+    values = {c.key: c.contributions() for cs in cells_by_bench.values() for c in cs}
+    fd = cell_draws(cells_by_bench, values, n_boot, seed)
 
     benches: list[BenchmarkGap] = []
-    all_draws: dict[str, stats.BootstrapDraws] = {}
     excluded: dict[str, str] = {}
-    for name in sorted(by_bench):
-        tasks = by_bench[name]
-        orig = next((t for t in tasks if t.variant == ORIG), None)
-        if orig is None:
-            excluded[name] = "no original (orig) results to pair with"
-            continue
-        variants = [t for t in tasks if t.variant != ORIG]
-        bench, draws = _analyse_benchmark(name, orig, variants, n_boot, seed)
-        benches.append(bench)
-        if bench.gap is None:
-            excluded[name] = "no variant item paired with an original item"
-        elif bench.at_chance:
-            excluded[name] = (
-                f"original accuracy {_pct(bench.acc_orig)}% is not significantly above "
-                f"chance {_pct(bench.chance)}% (one-sided binomial p = {bench.p_above_chance:.2g})"
+    for bench, rows in by_bench.items():
+        orig = forms[(bench, ORIG)]
+        k, n = int(sum(orig.correct.values())), len(orig.correct)
+        options = list(orig.n_options.values())
+        chance = float(np.mean([1.0 / x if x > 0 else 0.0 for x in options]))
+        p_chance = stats.above_chance(k, n, chance)
+        wilson = stats.wilson_interval(k, n)
+        n_fewshot = int(orig.meta["n_fewshot"])
+        bench_rows = [row for row, _ in rows]
+        for row in bench_rows:
+            if row.gate != "ok":
+                suffix = "" if row.baseline == ORIG else f" vs {row.baseline}"
+                excluded[f"{bench}/{row.variant}{suffix}"] = _excluded_reason(row)
+        benches.append(
+            BenchmarkGap(
+                benchmark=bench,
+                metric=str(orig.meta["metric"]),
+                task=str(orig.meta["task"]),
+                n_orig=n,
+                acc_orig=k / n,
+                acc_orig_ci_low=wilson[0],
+                acc_orig_ci_high=wilson[1],
+                chance=chance,
+                p_above_chance=p_chance,
+                at_chance=p_chance >= ALPHA,
+                data_sha256=str(orig.meta["data_sha256"]),
+                n_fewshot=None if n_fewshot < 0 else n_fewshot,
+                in_headline=any(r.in_family and r.family in HEADLINE_FAMILIES for r in bench_rows),
+                variants=bench_rows,
+                families=_family_rows(fd, bench, FAMILY_ORDER),
             )
-        elif draws is not None:
-            bench.in_headline = True
-            all_draws[name] = draws
+        )
+        if not bench_rows:
+            excluded[bench] = "unpaired: no variant of this benchmark was scored"
+    for bench, _ in sorted({(b, v) for b, v in forms if (b, ORIG) not in forms}):
+        excluded[bench] = "no original (orig) results to pair with"
 
-    included = [b for b in benches if b.in_headline]
-    if included:
-        gap_draws = np.mean([all_draws[b.benchmark].bench_gap for b in included], axis=0)
-        orig_draws = np.mean([all_draws[b.benchmark].bench_orig_acc for b in included], axis=0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            rel_draws = gap_draws / orig_draws
-        gap = float(np.mean([b.gap for b in included]))
-        score = float(np.mean([b.acc_orig_paired for b in included]))
-        ood = float(np.mean([b.acc_variant for b in included]))
-        low, high = stats.percentile_ci(gap_draws)
-        rlow, rhigh = stats.percentile_ci(rel_draws)
-        headline = Headline(
-            shadow_gap=gap,
-            ci_low=_num(low),
-            ci_high=_num(high),
-            relative_gap=_num(gap / score) if score > 0 else None,
-            relative_ci_low=_num(rlow),
-            relative_ci_high=_num(rhigh),
-            benchmark_score=score,
-            ood_score=ood,
-            benchmarks=[b.benchmark for b in included],
-            excluded=excluded,
-            significant=bool(low > 0 or high < 0),
-            verdict="",
-            evidence=[],
-        )
-    else:
-        headline = Headline(
-            None, None, None, None, None, None, None, None, [], excluded, False, "", []
-        )
-    headline.verdict, headline.evidence = _verdict(headline, benches)
-    return GapAnalysis(
+    point, draws = headline_draws(fd)
+    headline_cells = [c for c in fd.cells if c.family in HEADLINE_FAMILIES]
+    low = high = None
+    mde = None
+    if draws is not None:
+        low, high = stats.percentile_ci(draws)
+        finite = draws[np.isfinite(draws)]
+        mde = stats.minimum_detectable(float(finite.std()) if finite.size else None)
+    headline_benches = sorted({c.benchmark for c in headline_cells})
+    scores = [
+        (float(np.mean([c.base.mean() for c in headline_cells if c.benchmark == b])),
+         float(np.mean([c.var.mean() for c in headline_cells if c.benchmark == b])))
+        for b in headline_benches
+    ]  # fmt: skip
+    headline = Headline(
+        verdict_class="no_verdict" if point is None else "no_reference",
+        reformat_gap=_num(point),
+        ci_low=_num(low),
+        ci_high=_num(high),
+        mde=mde,
+        benchmark_score=_num(np.mean([s[0] for s in scores])) if scores else None,
+        ood_score=_num(np.mean([s[1] for s in scores])) if scores else None,
+        n_items=len({(c.benchmark, i) for c in headline_cells for i in c.ids}),
+        benchmarks=headline_benches,
+        excluded=excluded,
+    )
+    analysis = GapAnalysis(
         headline=headline,
         benchmarks=benches,
+        families=_family_rows(fd, None, FAMILY_ORDER),
+        gates=_gate_config(),
         n_boot=n_boot,
         seed=seed,
         confidence=stats.CONFIDENCE,
     )
+    from shadow_suite.gap.position import position_signatures
+
+    analysis.position = position_signatures(items, forms, label=None)
+    if references:
+        from shadow_suite.gap.calibration import calibrate
+        from shadow_suite.gap.reference import compare_with_references
+
+        analysis.reference = compare_with_references(
+            by_bench, references, n_boot=n_boot, n_perm=n_perm or n_boot, seed=seed
+        )
+        analysis.calibration = calibrate(items, references, n_boot=n_boot, seed=seed)
+        for ref in references:
+            analysis.position += position_signatures(ref.items, forms_of(ref.items), label=ref.name)
+        _apply_verdict(analysis)
+    return analysis
+
+
+def _gate_config() -> GateConfig:
+    from shadow_suite.gap import gates
+
+    return GateConfig(
+        degenerate_share=gates.DEGENERATE_SHARE,
+        floor_margin=gates.FLOOR_MARGIN,
+        min_correct_generation=gates.MIN_CORRECT_GENERATION,
+        verdict_margin=VERDICT_MARGIN,
+        headline_families=list(HEADLINE_FAMILIES),
+    )
+
+
+def _apply_verdict(analysis: GapAnalysis) -> None:
+    ref = analysis.reference
+    h = analysis.headline
+    if ref is None:
+        return
+    h.references = list(ref.references)
+    h.delta, h.delta_ci_low, h.delta_ci_high = ref.delta, ref.ci_low, ref.ci_high
+    h.p_value = ref.p_value
+    h.mde = ref.mde
+    h.verdict_class = verdict_class(ref.delta, ref.ci_low, ref.ci_high, ref.p_value)
+
+
+def verdict_class(
+    delta: float | None,
+    ci_low: float | None,
+    ci_high: float | None,
+    p_value: float | None,
+    margin: float = VERDICT_MARGIN,
+) -> VerdictClass:
+    """The reference-relative verdict class of a headline (see ``VerdictClass``)."""
+    if delta is None or ci_low is None or ci_high is None or p_value is None:
+        return "no_verdict"
+    if ci_low > margin and p_value < ALPHA:
+        return "benchmark_specific"
+    if ci_high < margin:
+        return "no_evidence"
+    return "inconclusive"

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from shadow_suite.benchmarks import BENCHMARKS
 from shadow_suite.errors import ShadowSuiteError
 
@@ -39,6 +41,20 @@ _SECRET_ARG = re.compile(r"key|token|secret|password|auth", re.IGNORECASE)
 _SEED_KEYS = ("random_seed", "numpy_seed", "torch_seed", "fewshot_seed")
 
 
+@dataclass(frozen=True)
+class ItemDetail:
+    """What the model answered on one item, beyond right or wrong (for the gates and the
+    position test). ``chosen``/``gold`` are option indices (-1 for generation or when the
+    samples do not say); ``loglikelihoods`` one per option; ``extracted``/``target`` the
+    filtered answer and the target of a generation task."""
+
+    chosen: int
+    gold: int
+    loglikelihoods: tuple[float, ...] | None
+    extracted: str | None
+    target: str | None
+
+
 @dataclass
 class TaskSamples:
     """The per-item scores of one shadow task (one benchmark x variant)."""
@@ -56,6 +72,10 @@ class TaskSamples:
     samples_file: str
     results_file: str
     run_date: float
+    details: dict[str, ItemDetail] = field(default_factory=dict)
+    """shadow_id -> the answer the model gave (absent for items whose samples lack it)."""
+    n_fewshot: int | None = None
+    """Few-shot examples per item, from the results file's ``n-shot``."""
 
 
 @dataclass
@@ -81,12 +101,17 @@ class RunInfo:
     system_instruction_sha: str | None
     n_shot: dict[str, int]
     task_versions: dict[str, str]
+    n_samples: dict[str, int] = field(default_factory=dict)
+    """Task -> items lm-eval says it scored (``n-samples.effective``)."""
+    tokenizer: str | None = None
+    """The tokenizer's special tokens as lm-eval records them (to tell tokenizers apart)."""
 
 
 @dataclass
 class TaskStatus:
     """How one task fared: 'ok', 'missing_samples', 'replaced' (a later run superseded
-    it), 'no_orig' (nothing to pair with), 'not_run' (known but absent)."""
+    it), 'no_orig' (nothing to pair with), 'not_run' (known but absent), 'incomplete'
+    (its samples file holds fewer items than the results file says were scored)."""
 
     task: str
     status: str
@@ -187,7 +212,23 @@ def _run_info(path: Path, data: dict[str, Any]) -> RunInfo:
         task_versions={
             k: str(v) for k, v in (data.get("versions") or {}).items() if k.startswith(TASK_PREFIX)
         },
+        n_samples={
+            k: int(v["effective"])
+            for k, v in (data.get("n-samples") or {}).items()
+            if k.startswith(TASK_PREFIX)
+            and isinstance(v, dict)
+            and isinstance(v.get("effective"), int | float)
+        },
+        tokenizer=_tokenizer_identity(data),
     )
+
+
+def _tokenizer_identity(data: dict[str, Any]) -> str | None:
+    parts = [data.get(k) for k in ("tokenizer_pad_token", "tokenizer_eos_token",
+                                   "tokenizer_bos_token", "eot_token_id")]  # fmt: skip
+    if all(p is None for p in parts):
+        return None
+    return json.dumps(parts, sort_keys=True, default=str)
 
 
 def _shadow_tasks(path: Path, data: dict[str, Any]) -> list[str]:
@@ -209,12 +250,27 @@ def _samples_files(results_path: Path) -> dict[str, Path]:
     }
 
 
-def _metric_of(benchmark: str, where: str) -> tuple[str, str]:
+def item_metric(benchmark: str, variant: str) -> str:
+    """The per-item metric (``metric,filter``) that decides whether an item is right: the
+    benchmark's leaderboard metric, unless the variant declares its own (MMLU in cloze
+    form is scored by ``acc_norm``, as lm-eval scores cloze tasks)."""
+    primary = BENCHMARKS[benchmark].primary_metric
+    if variant == ORIG:
+        return primary
+    try:
+        from shadow_suite.variants import VARIANTS
+    except Exception:  # the variants registry is optional for reading
+        return primary
+    spec = VARIANTS.get(benchmark, {}).get(variant)
+    return (getattr(spec, "metric", None) or primary) if spec is not None else primary
+
+
+def _metric_of(benchmark: str, variant: str, where: str) -> tuple[str, str]:
     if benchmark not in BENCHMARKS:
         raise ShadowSuiteError(
             f"{where}: unknown shadow_benchmark {benchmark!r}; known: {', '.join(BENCHMARKS)}"
         )
-    metric, _, filter_name = BENCHMARKS[benchmark].primary_metric.partition(",")
+    metric, _, filter_name = item_metric(benchmark, variant).partition(",")
     return metric, filter_name or "none"
 
 
@@ -243,6 +299,7 @@ def read_samples(path: Path, results_path: Path, task: str, run_date: float) -> 
     """One samples_<task>_<date>.jsonl -> per-item 0/1 scores under the primary metric."""
     scores: dict[str, float] = {}
     n_choices: dict[str, int] = {}
+    details: dict[str, ItemDetail] = {}
     meta: dict[str, Any] | None = None
     metric = filter_name = ""
     for number, text in _lines(path):
@@ -264,7 +321,9 @@ def read_samples(path: Path, results_path: Path, task: str, run_date: float) -> 
             )
         if meta is None:
             meta = {k: doc[k] for k in SHADOW_KEYS}
-            metric, filter_name = _metric_of(str(doc["shadow_benchmark"]), where)
+            metric, filter_name = _metric_of(
+                str(doc["shadow_benchmark"]), str(doc["shadow_variant"]), where
+            )
         else:
             for key in ("shadow_benchmark", "shadow_variant", "shadow_seed", "shadow_data_sha256"):
                 if doc[key] != meta[key]:
@@ -285,6 +344,9 @@ def read_samples(path: Path, results_path: Path, task: str, run_date: float) -> 
             raise ShadowSuiteError(f"{where}: shadow_id {item_id!r} appears twice")
         scores[item_id] = float(value)
         n_choices[item_id] = _n_choices(line)
+        detail = _detail(line, metric, n_choices[item_id], bool(value))
+        if detail is not None:
+            details[item_id] = detail
     if meta is None:
         raise ShadowSuiteError(f"{path}: no samples in file")
     if not scores:
@@ -303,7 +365,91 @@ def read_samples(path: Path, results_path: Path, task: str, run_date: float) -> 
         samples_file=str(path),
         results_file=str(results_path),
         run_date=run_date,
+        details=details,
     )
+
+
+def _float(value: Any) -> float | None:
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return None
+    return out
+
+
+def _continuations(line: dict[str, Any]) -> list[str] | None:
+    arguments = line.get("arguments")
+    if not isinstance(arguments, dict):
+        return None
+    out = []
+    for value in arguments.values():
+        if not isinstance(value, dict) or not isinstance(value.get("arg_1"), str):
+            return None
+        out.append(value["arg_1"])
+    return out
+
+
+def _gold_index(target: Any, choices: list[str] | None) -> int:
+    if isinstance(target, bool):
+        return -1
+    if isinstance(target, int):
+        return target
+    if isinstance(target, str):
+        text = target.strip()
+        if text.isdecimal():
+            return int(text)
+        if choices is not None:
+            stripped = [c.strip() for c in choices]
+            if text in stripped:
+                return stripped.index(text)
+    return -1
+
+
+def _detail(line: dict[str, Any], metric: str, n_options: int, correct: bool) -> ItemDetail | None:
+    """The chosen option of a multiple-choice item, recomputed as lm-eval does (argmax of the
+    log-likelihoods, per character of the option for acc_norm) and checked against the
+    logged score; the filtered answer of a generation item. None when the samples do not
+    carry what is needed (an older or foreign run)."""
+    if n_options == 0:
+        resp = line.get("filtered_resps")
+        extracted = resp[0] if isinstance(resp, list) and resp else resp
+        target = line.get("target")
+        return ItemDetail(
+            -1,
+            -1,
+            None,
+            None if extracted is None else str(extracted),
+            None if target is None else str(target),
+        )
+    filtered = line.get("filtered_resps")
+    if not isinstance(filtered, list) or len(filtered) != n_options:
+        return None
+    lls = []
+    for pair in filtered:
+        value = _float(pair[0] if isinstance(pair, list | tuple) and pair else pair)
+        if value is None:
+            return None
+        lls.append(value)
+    continuations = _continuations(line)
+    gold = _gold_index(line.get("target"), continuations)
+    if not 0 <= gold < n_options:
+        return None
+    values = np.asarray(lls)
+    if metric == "acc_norm":
+        if continuations is None:
+            return None
+        # lm-eval divides by the option's length without the target delimiter (a space
+        # by default); try that first, then the whole continuation, and keep the one that
+        # reproduces the logged score.
+        candidates = [
+            [max(len(c) - (1 if c.startswith(" ") else 0), 1) for c in continuations],
+            [max(len(c), 1) for c in continuations],
+        ]
+        picks = [int(np.argmax(values / np.asarray(lengths))) for lengths in candidates]
+    else:
+        picks = [int(np.argmax(values))]
+    chosen = next((p for p in picks if (p == gold) == correct), -1)
+    return ItemDetail(chosen, gold, tuple(lls), None, None)
 
 
 def _identity(run: RunInfo) -> tuple[str, str | None, str | None]:
@@ -361,15 +507,28 @@ def load_results(paths: Iterable[str | Path]) -> EvalResults:
         if not shadow:
             continue
         n_with_tasks += 1
-        files = _samples_files(path)
+        samples_files = _samples_files(path)
         for task in shadow:
-            if task not in files:
+            if task not in samples_files:
                 statuses.append(
                     TaskStatus(task, "missing_samples", 0, f"no samples file next to {path.name}")
                 )
                 continue
             n_samples_found += 1
-            samples = read_samples(files[task], path, task, run.date)
+            samples = read_samples(samples_files[task], path, task, run.date)
+            samples.n_fewshot = run.n_shot.get(task)
+            expected = run.n_samples.get(task)
+            if expected is not None and expected != len(samples.scores):
+                statuses.append(
+                    TaskStatus(
+                        task,
+                        "incomplete",
+                        len(samples.scores),
+                        f"{Path(samples.samples_file).name} holds {len(samples.scores)} items "
+                        f"but {path.name} says {expected} were scored; the task is left out",
+                    )
+                )
+                continue
             previous = tasks.get(task)
             if previous is not None:
                 if (previous.seed, previous.data_sha256) != (samples.seed, samples.data_sha256):

@@ -216,3 +216,151 @@ def paired_bootstrap_ci(
     )
     draws = bootstrap_benchmark(items, n_boot, np.random.default_rng(seed))
     return percentile_ci(draws.gap[:, 0])
+
+
+# -- interval, floor, power and permutation helpers of the gated, family-level analysis --
+
+Z_POWER_80 = float(stats.norm.ppf(0.80))
+"""z of 80% power: the minimum detectable effect is (z_{1-alpha/2} + z_0.8) x its SE."""
+
+
+def newcombe_paired_interval(
+    orig_only: int, variant_only: int, n: int, confidence: float = CONFIDENCE
+) -> tuple[float, float]:
+    """Newcombe's (1998, method 10) score interval for a paired difference of proportions.
+
+    ``orig_only`` (b) and ``variant_only`` (c) are the discordant counts of ``n`` pairs.
+    Unlike a bootstrap, it is not zero-width when b = c = 0: with few items a zero gap is
+    still uncertain. (nan, nan) when n = 0.
+    """
+    if n <= 0:
+        return (float("nan"), float("nan"))
+    if orig_only < 0 or variant_only < 0 or orig_only + variant_only > n:
+        raise ValueError("discordant counts must be non-negative and at most n")
+    # without the concordant counts phi is taken as 0 (see paired_interval_from_margins)
+    return paired_interval_from_margins(orig_only, variant_only, n, None, confidence)
+
+
+def paired_interval_from_margins(
+    orig_only: int,
+    variant_only: int,
+    n: int,
+    both_right: int | None,
+    confidence: float = CONFIDENCE,
+) -> tuple[float, float]:
+    """Newcombe's method 10 with all four cells (a = both right, b, c, d = both wrong).
+
+    ``both_right`` None: phi is set to 0 (no correlation correction), which widens the
+    interval, never narrows it.
+    """
+    z = float(stats.norm.ppf(0.5 + confidence / 2.0))
+    b, c = orig_only, variant_only
+    a = 0 if both_right is None else both_right
+    p1, p2 = (a + b) / n, (a + c) / n
+
+    def wilson(x: int, m: int) -> tuple[float, float]:
+        centre = (x + z * z / 2) / (m + z * z)
+        half = z * np.sqrt(x * (m - x) / m + z * z / 4) / (m + z * z)
+        return (float(centre - half), float(centre + half))
+
+    l1, u1 = wilson(a + b, n)
+    l2, u2 = wilson(a + c, n)
+    phi = 0.0
+    if both_right is not None:
+        d = n - a - b - c
+        denominator = (a + b) * (c + d) * (a + c) * (b + d)
+        if denominator > 0:
+            phi = (a * d - b * c) / np.sqrt(denominator)
+            if a * d - b * c > 0:
+                phi = max(a * d - b * c - n / 2, 0.0) / np.sqrt(denominator)
+    diff = p1 - p2
+    low = diff - np.sqrt(
+        max((p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2, 0.0)
+    )
+    high = diff + np.sqrt(
+        max((u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2, 0.0)
+    )
+    return (float(max(low, -1.0)), float(min(high, 1.0)))
+
+
+def above_floor(per_item: np.ndarray, floor: float) -> float:
+    """One-sided p that the mean of ``per_item`` (each item's accuracy pooled over its two
+    forms: 0, 0.5 or 1) exceeds ``floor``: a t-test on items, so the two answers of one item
+    count as one observation (they are not independent)."""
+    values = np.asarray(per_item, dtype=float)
+    if values.size == 0:
+        return 1.0
+    mean = float(values.mean())
+    if values.size < 2 or float(values.std()) == 0.0:
+        return 0.0 if mean > floor else 1.0
+    result = stats.ttest_1samp(values, floor, alternative="greater")
+    return float(result.pvalue)
+
+
+def minimum_detectable(se: float | None, confidence: float = CONFIDENCE) -> float | None:
+    """Smallest true effect a two-sided interval at ``confidence`` excludes 0 for with 80%
+    probability, given the estimate's standard error."""
+    if se is None or not np.isfinite(se):
+        return None
+    return float((stats.norm.ppf(0.5 + confidence / 2.0) + Z_POWER_80) * se)
+
+
+def masked_mean_draws(
+    values: np.ndarray, mask: np.ndarray, n_boot: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Bootstrap draws (n_boot, n_cells) of each column's mean over its masked rows.
+
+    Rows are source items and are resampled whole, so the cells of one item move together
+    (and, where ``values`` already combines several models, so do the models).
+    """
+    n_items = values.shape[0]
+    if n_items == 0:
+        raise ValueError("no items to resample")
+    weighted = np.where(mask, values, 0.0)
+    masked = mask.astype(float)
+    out = np.empty((n_boot, values.shape[1]))
+    done = 0
+    while done < n_boot:
+        size = min(_CHUNK, n_boot - done)
+        idx = rng.integers(0, n_items, size=(size, n_items))
+        flat = (idx + (np.arange(size) * n_items)[:, None]).ravel()
+        counts = np.bincount(flat, minlength=size * n_items).reshape(size, n_items)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[done : done + size] = (counts @ weighted) / (counts @ masked)
+        done += size
+    return out
+
+
+def sign_flip_draws(
+    values: np.ndarray, mask: np.ndarray, n_perm: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Permutation draws (n_perm, n_cells) of each column's masked mean when every item's
+    row has its sign flipped at random (all cells of an item together): the null
+    distribution of a paired difference that is symmetric around 0."""
+    weighted = np.where(mask, values, 0.0)
+    n = mask.sum(axis=0).astype(float)
+    out = np.empty((n_perm, values.shape[1]))
+    done = 0
+    while done < n_perm:
+        size = min(_CHUNK, n_perm - done)
+        signs = rng.choice(np.array([-1.0, 1.0]), size=(size, values.shape[0]))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[done : done + size] = (signs @ weighted) / n
+        done += size
+    return out
+
+
+def permutation_p(observed: float, null_draws: np.ndarray) -> float:
+    """One-sided p (observed large) with the +1 correction, so p is never 0."""
+    finite = null_draws[np.isfinite(null_draws)]
+    return float((1 + np.sum(finite >= observed - 1e-12)) / (1 + finite.size))
+
+
+def poisson_binomial_sf(k: int, probabilities: np.ndarray) -> float:
+    """P(T >= k) for T a sum of independent Bernoulli(p_i) (exact, by convolution)."""
+    dist = np.zeros(len(probabilities) + 1)
+    dist[0] = 1.0
+    for p in probabilities:
+        dist[1:] = dist[1:] * (1 - p) + dist[:-1] * p
+        dist[0] *= 1 - p
+    return float(min(1.0, max(0.0, dist[k:].sum())))

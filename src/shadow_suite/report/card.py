@@ -16,10 +16,15 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
+import pandas as pd
+
 from shadow_suite import __version__
+from shadow_suite.errors import ShadowSuiteError
 from shadow_suite.gap import analyse, load_results
 from shadow_suite.gap.defaults import ALPHA
+from shadow_suite.gap.items import ITEMS_FILE, items_from_results, write_items
 from shadow_suite.gap.lm_eval_output import EvalResults
+from shadow_suite.gap.records import ReferenceItems
 from shadow_suite.gap.stats import DEFAULT_N_BOOT, DEFAULT_SEED
 from shadow_suite.report.schema import (
     SCHEMA,
@@ -59,9 +64,21 @@ def card_from_results(
     base_model: str | None = None,
     n_boot: int = DEFAULT_N_BOOT,
     seed: int = DEFAULT_SEED,
+    references: Sequence[ReferenceItems] = (),
 ) -> Card:
-    """Pure assembly: the analysis of ``results`` plus provenance and spectra."""
-    analysis = analyse(results, n_boot=n_boot, seed=seed)
+    """Pure assembly: the analysis of ``results`` (against ``references``, if any) plus
+    provenance and spectra."""
+    items = items_from_results(results)
+    target_tokenizer = next((r.tokenizer for r in results.runs if r.tokenizer), None)
+    extra_warnings = []
+    for ref in references:
+        check_reference(items, ref, _n_shot(results))
+        if ref.tokenizer and target_tokenizer and ref.tokenizer != target_tokenizer:
+            extra_warnings.append(
+                f"reference {ref.name} uses another tokenizer (special tokens differ): its "
+                "position signature is its own, not comparable token for token"
+            )
+    analysis = analyse(items, n_boot=n_boot, seed=seed, references=references)
     latest = max(results.runs, key=lambda r: r.date)
     shadow_seeds = sorted({t.seed for t in results.tasks.values()})
     seeds: dict[str, int | None] = {"shadow_seed": shadow_seeds[0] if shadow_seeds else None}
@@ -122,15 +139,104 @@ def card_from_results(
                 seed=seed,
                 confidence=analysis.confidence,
                 alpha=ALPHA,
-                ci_method="percentile bootstrap, resampling source items (paired)",
-                test="exact McNemar (binomial on discordant pairs), two-sided",
-                multiplicity="Holm across the variants of each benchmark",
+                ci_method="rows: Newcombe paired score interval; families, headline and "
+                "reference deltas: percentile bootstrap resampling source items (paired; "
+                "target and references together), benchmarks independent",
+                test="rows: exact McNemar, two-sided; reference deltas: one-sided sign-flip "
+                "permutation test on whole item rows",
+                multiplicity="Holm across every row of the card; Holm across the reference "
+                "cells and across the families; the headline is the primary test",
             ),
         ),
         gap=analysis,
         tasks=results.statuses,
-        warnings=list(results.warnings),
+        warnings=list(results.warnings) + extra_warnings,
         spectral=spectral,
+        items=items,
+    )
+
+
+def _n_shot(results: EvalResults) -> dict[str, int]:
+    n_shot: dict[str, int] = {}
+    for run in sorted(results.runs, key=lambda r: r.date):
+        n_shot.update(run.n_shot)
+    return n_shot
+
+
+def check_reference(
+    target: pd.DataFrame, ref: ReferenceItems, target_n_shot: dict[str, int]
+) -> None:
+    """Refuse, in one line naming the difference, a reference that was not evaluated like the
+    target: another variant seed, other data files, other few-shot settings, or items the
+    target scored and it did not."""
+    ours = target.groupby("task").first()
+    theirs = ref.items.groupby("task").first()
+    where = f"reference {ref.name!r} ({ref.source})"
+    for task in ours.index:
+        if task not in theirs.index:
+            raise ShadowSuiteError(f"{where} has no {task} results; evaluate it on the same tasks")
+        if int(ours.at[task, "seed"]) != int(theirs.at[task, "seed"]):
+            raise ShadowSuiteError(
+                f"{where}: {task} was made with shadow_seed {int(theirs.at[task, 'seed'])}, the "
+                f"target's with {int(ours.at[task, 'seed'])}; run both with the same --seed"
+            )
+        if ours.at[task, "data_sha256"] != theirs.at[task, "data_sha256"]:
+            raise ShadowSuiteError(
+                f"{where}: {task} comes from another data file (sha256 "
+                f"{str(theirs.at[task, 'data_sha256'])[:12]} vs the target's "
+                f"{str(ours.at[task, 'data_sha256'])[:12]})"
+            )
+        mine = target_n_shot.get(task, int(ours.at[task, "n_fewshot"]))
+        other = ref.n_shot.get(task, int(theirs.at[task, "n_fewshot"]))
+        if mine >= 0 and other >= 0 and mine != other:
+            raise ShadowSuiteError(
+                f"{where}: {task} ran {other}-shot, the target {mine}-shot; use the same few-shot "
+                "settings"
+            )
+    mine_ids = target.groupby("task")["shadow_id"].apply(set)
+    their_ids = ref.items.groupby("task")["shadow_id"].apply(set)
+    for task, ids in mine_ids.items():
+        lacking = sorted(ids - their_ids.get(task, set()))
+        if lacking:
+            raise ShadowSuiteError(
+                f"{where} lacks {len(lacking)} of the target's {len(ids)} items of {task} (e.g. "
+                f"{lacking[0]}); evaluate it on the same items (same --limit or sample, same seed)"
+            )
+
+
+def load_reference(path: str | os.PathLike[str]) -> ReferenceItems:
+    """A reference model from a card folder (card.json + items.parquet), a `shadow-suite run`
+    folder (its card/) or an lm-eval output folder of that model."""
+    from shadow_suite.report.schema import load_card
+
+    folder = Path(path)
+    if not folder.exists():
+        raise ShadowSuiteError(f"reference {folder}: no such file or folder")
+    if folder.is_file() and folder.name == "card.json":
+        folder = folder.parent
+    if (folder / "card" / "card.json").is_file():
+        folder = folder / "card"
+    if (folder / "card.json").is_file():
+        card = load_card(folder)
+        if card.items is None:
+            raise ShadowSuiteError(
+                f"reference {folder}: card has no items.parquet beside it; regenerate it with "
+                "`shadow-suite report`"
+            )
+        return ReferenceItems(
+            name=card.model.name,
+            items=card.items,
+            source=str(folder),
+            n_shot=dict(card.provenance.n_shot),
+            tokenizer=None,
+        )
+    results = load_results([folder])
+    return ReferenceItems(
+        name=results.runs[0].model_name,
+        items=items_from_results(results),
+        source=str(folder),
+        n_shot=_n_shot(results),
+        tokenizer=next((r.tokenizer for r in results.runs if r.tokenizer), None),
     )
 
 
@@ -141,17 +247,18 @@ def build_card(
     base_model: str | None = None,
     n_boot: int = DEFAULT_N_BOOT,
     seed: int = DEFAULT_SEED,
+    references: Sequence[str | os.PathLike[str]] = (),
 ) -> Card:
-    """Read lm-eval output folders (one model) and an optional spectra file into a card."""
+    """Read lm-eval output folders (one model) and an optional spectra file into a card;
+    ``references``: trusted models evaluated on the same items (see ``load_reference``)."""
+    refs = [load_reference(r) for r in references]
     results = load_results(results_dirs)
     spectral = None
     if spectra is not None:
         spectral = load_spectral_section(spectra, base_spectra)
     elif base_spectra is not None:
-        from shadow_suite.errors import ShadowSuiteError
-
         raise ShadowSuiteError("--base-spectra needs --spectra (the model's own spectra)")
-    return card_from_results(results, spectral, base_model, n_boot, seed)
+    return card_from_results(results, spectral, base_model, n_boot, seed, references=refs)
 
 
 @dataclass(frozen=True)
@@ -159,15 +266,19 @@ class CardPaths:
     json: Path
     html: Path
     markdown: Path
+    items: Path
 
 
 def write_card(card: Card, out_dir: str | os.PathLike[str]) -> CardPaths:
-    """Write card.json (the source of truth), card.html and card.md atomically."""
+    """Write items.parquet (the per-item record), card.json (the source of truth), card.html
+    and card.md, each atomically."""
     from shadow_suite.report.html import render_html
     from shadow_suite.report.markdown import render_markdown
 
     out = Path(out_dir)
-    paths = CardPaths(out / "card.json", out / "card.html", out / "card.md")
+    paths = CardPaths(out / "card.json", out / "card.html", out / "card.md", out / ITEMS_FILE)
+    if card.items is not None:
+        write_items(card.items, paths.items)
     write_text_atomic(paths.json, card_json(card))
     write_text_atomic(paths.html, render_html(card))
     write_text_atomic(paths.markdown, render_markdown(card))

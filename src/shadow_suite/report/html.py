@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from html import escape
 
-from shadow_suite.report import svg
+from shadow_suite.report import rows, svg, words
 from shadow_suite.report.schema import Card, LayerSeries, SpectralSection
-from shadow_suite.report.text import ci, method_notes, num, pct, pvalue, signed_pct
+from shadow_suite.report.text import ci, method_notes, num, pct, signed_pct
 
 CSS = """
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:0;background:#f7f7f5;color:#1d1d1d}
@@ -31,6 +31,8 @@ tr.sig td{background:#fdf0f0}
 code{font-size:.9em;word-break:break-all}
 figure{margin:14px 0}figcaption{color:#555;font-size:.9em;max-width:800px}
 dl dt{font-weight:bold;margin-top:8px}dl dd{margin-left:18px}
+dl.legend{font-size:.88em;color:#333;columns:2 360px}dl.legend dt{margin-top:4px}
+@media print{main{max-width:none;padding:0}table{display:table;font-size:.78em}tr{break-inside:avoid}figure{break-inside:avoid}}
 svg{max-width:100%;height:auto}
 """
 
@@ -60,45 +62,75 @@ def _figure(svg_text: str, caption: str) -> str:
     return f"<figure>{svg_text}<figcaption>{escape(caption)}</figcaption></figure>"
 
 
+def _rows_table(table: rows.Table) -> str:
+    return _table(
+        table.headers,
+        table.rows,
+        table.numeric,
+        ["sig" if h else "" for h in table.highlight],
+    )
+
+
+VERDICT_STYLE = {
+    "benchmark_specific": "shadow",
+    "no_evidence": "",
+    "inconclusive": "none",
+    "no_reference": "none",
+    "no_verdict": "none",
+}
+
+
 def _headline(card: Card) -> str:
     h = card.gap.headline
     stats = [
-        (signed_pct(h.shadow_gap) + (" pts" if h.shadow_gap is not None else ""), "shadow gap"),
+        (signed_pct(h.reformat_gap) + (" pts" if h.reformat_gap is not None else ""),
+         "reformatting gap (content + format)"),
         (ci(h.ci_low, h.ci_high), "95% CI (points)"),
-        (signed_pct(h.relative_gap) + ("%" if h.relative_gap is not None else ""), "relative gap"),
         (pct(h.benchmark_score), "benchmark score"),
         (pct(h.ood_score), "OOD (variant) score"),
-    ]
-    kind = (
-        "none"
-        if h.shadow_gap is None or not h.significant
-        else ("shadow" if h.shadow_gap > 0 else "")
-    )
+    ]  # fmt: skip
+    if h.references:
+        stats.insert(0, (signed_pct(h.delta) + " pts", "gap beyond the references"))
     boxes = "".join(
         f'<div class="stat"><b>{escape(v)}</b><span>{escape(k)}</span></div>' for v, k in stats
     )
-    evidence = "".join(f"<li>{escape(e)}</li>" for e in h.evidence)
+    title = words.CLASS_TITLES[h.verdict_class]
+    caveat = "" if h.references else f"<p><i>{escape(words.single_card_caveat())}</i></p>"
     return (
         f'<div class="headline">{boxes}</div>'
-        f'<p class="verdict {kind}">{escape(h.verdict)}</p>'
-        f"<p><b>Evidence</b></p><ul>{evidence}</ul>"
+        f'<p class="verdict {VERDICT_STYLE[h.verdict_class]}"><b>{escape(title)}.</b> '
+        f"{escape(words.verdict_sentence(card))}</p>{caveat}"
+        + _rows_table(rows.headline_table(card))
     )
 
 
 def _warnings(card: Card) -> str:
-    items = []
-    for b in card.gap.benchmarks:
-        if b.at_chance:
-            items.append(
-                f"{b.benchmark}: original accuracy {pct(b.acc_orig)}% is not significantly above "
-                f"chance ({pct(b.chance)}%, one-sided binomial p = {pvalue(b.p_above_chance)}); "
-                "a gap on this benchmark means nothing."
-            )
-    items += card.warnings
-    bad = [t for t in card.tasks if t.status in ("missing_samples", "no_orig")]
-    for t in bad:
-        items.append(f"{t.task}: {t.status.replace('_', ' ')} ({t.message})")
-    return "".join(f'<div class="warn">{escape(i)}</div>' for i in items)
+    return "".join(f'<div class="warn">{escape(i)}</div>' for i in rows.warnings(card))
+
+
+def _families(card: Card) -> str:
+    out = []
+    if card.gap.families:
+        out.append("<h2>Gap by family</h2>")
+        out.append(_rows_table(rows.family_table(card)))
+    ref_families = rows.reference_family_table(card)
+    if ref_families is not None:
+        out.append("<h2>Against the references</h2><ul>")
+        out += [f"<li>{escape(line)}</li>" for line in words.reference_note(card)]
+        out.append("</ul>")
+        out.append(_rows_table(ref_families))
+        cells = rows.reference_cell_table(card)
+        if cells is not None:
+            out.append(_rows_table(cells))
+    calibration = rows.calibration_table(card)
+    if calibration is not None:
+        out.append("<h3>Calibration across references (ConStat-style)</h3>")
+        out.append(_rows_table(calibration))
+    position = rows.position_table(card)
+    if position is not None:
+        out.append("<h2>Answer-position signature</h2>")
+        out.append(_rows_table(position))
+    return "".join(out)
 
 
 def _accuracy_chart(card: Card) -> str:
@@ -120,6 +152,7 @@ def _accuracy_chart(card: Card) -> str:
                 colors[v.variant],
             )
             for v in b.variants
+            if v.baseline == "orig"
         ]
         groups.append((b.benchmark, bars))
         refs.append(b.chance if b.chance > 0 else None)
@@ -131,80 +164,42 @@ def _accuracy_chart(card: Card) -> str:
 
 
 def _gap_chart(card: Card) -> str:
-    rows: list[tuple[str, float | None, float | None, float | None, bool]] = []
+    chart_rows: list[tuple[str, float | None, float | None, float | None, bool]] = []
+    for f in card.gap.families:
+        chart_rows.append((f"{f.family} (family)", f.gap, f.ci_low, f.ci_high, False))
     for b in card.gap.benchmarks:
-        rows.append((f"{b.benchmark} (pooled)", b.gap, b.gap_ci_low, b.gap_ci_high, b.significant))
-        rows += [
-            (f"  {v.variant}", v.gap, v.gap_ci_low, v.gap_ci_high, v.significant)
+        chart_rows += [
+            (
+                f"{b.benchmark} {v.variant}" + ("" if v.baseline == "orig" else f" vs {v.baseline}")
+                + ("" if v.gate == "ok" else " [gated out]"),
+                v.gap, v.gap_ci_low, v.gap_ci_high, v.significant,
+            )
             for v in b.variants
-        ]
+        ]  # fmt: skip
     return _figure(
-        svg.forest(rows, "Gap per variant", "gap: original - variant (percentage points)"),
-        "Gap per benchmark and variant with 95% paired bootstrap intervals. Filled dots: "
-        "significant (variants: Holm-adjusted McNemar p < 0.05; pooled rows: CI excludes 0).",
+        svg.forest(chart_rows, "Gap per family and row", "gap: base form - variant (points)"),
+        "Family gaps (bootstrap 95% CI) and each row's gap (Newcombe paired 95% interval). "
+        "Filled dots: Holm-adjusted McNemar p < 0.05 (a difference, not a claim about training).",
     )
 
 
 def _gap_tables(card: Card) -> str:
     out = []
     for b in card.gap.benchmarks:
-        out.append(
-            f"<h3>{escape(b.benchmark)}</h3><p>Metric <code>{escape(b.metric)}</code>; "
-            f"{b.n_orig} original items, accuracy {escape(pct(b.acc_orig))}% "
-            f"(95% CI {escape(pct(b.acc_orig_ci_low))}-{escape(pct(b.acc_orig_ci_high))}); "
-            f"chance {escape(pct(b.chance))}%; benchmark gap {escape(signed_pct(b.gap))} points "
-            f"{escape(ci(b.gap_ci_low, b.gap_ci_high))}.</p>"
-        )
-        headers = [
-            "variant", "paired", "acc orig", "acc variant", "gap", "95% CI", "b / c",
-            "McNemar p", "Holm p", "consistency", "skipped", "why skipped / what it does",
-        ]  # fmt: skip
-        rows = []
-        classes = []
-        for v in b.variants:
-            why = "; ".join(x for x in (v.skip_reason, v.description) if x)
-            rows.append(
-                [
-                    v.variant,
-                    str(v.n_paired),
-                    pct(v.acc_orig),
-                    pct(v.acc_variant),
-                    signed_pct(v.gap),
-                    ci(v.gap_ci_low, v.gap_ci_high),
-                    f"{v.orig_only} / {v.variant_only}",
-                    pvalue(v.p_mcnemar),
-                    pvalue(v.p_holm),
-                    pct(v.consistency),
-                    f"{v.n_skipped} of {v.n_source}",
-                    why,
-                ]
+        out.append(f"<h3>{escape(b.benchmark)}</h3><p>{escape(rows.benchmark_line(b))}</p>")
+        if b.variants:
+            out.append(_rows_table(rows.gap_table(b)))
+            legend = "".join(
+                f"<dt>{escape(name)}</dt><dd>{escape(text)}</dd>" for name, text in rows.legend(b)
             )
-            classes.append("sig" if v.significant else "")
-        if rows:
-            out.append(_table(headers, rows, [False] + [True] * 10, classes))
+            out.append(f'<dl class="legend">{legend}</dl>')
         else:
             out.append("<p>No variant of this benchmark was scored.</p>")
     return "".join(out)
 
 
 def _sanity(card: Card) -> str:
-    rows = [
-        [
-            b.benchmark,
-            str(b.n_orig),
-            pct(b.acc_orig),
-            pct(b.chance),
-            pvalue(b.p_above_chance),
-            "AT CHANCE" if b.at_chance else "above chance",
-            "yes" if b.in_headline else "no",
-        ]
-        for b in card.gap.benchmarks
-    ]
-    return _table(
-        ["benchmark", "items", "accuracy", "chance", "p (above chance)", "status", "in headline"],
-        rows,
-        [False, True, True, True, True, False, False],
-    )
+    return _rows_table(rows.sanity_table(card))
 
 
 def _series(
@@ -359,11 +354,7 @@ def _provenance(card: Card) -> str:
 def render_html(card: Card) -> str:
     m = card.model
     title = f"shadow-suite report card: {m.name}"
-    tasks = _table(
-        ["task", "status", "items", "note"],
-        [[t.task, t.status, str(t.n_items), t.message] for t in card.tasks],
-        [False, False, True, False],
-    )
+    tasks = _rows_table(rows.tasks_table(card))
     notes = "".join(f"<dt>{escape(t)}</dt><dd>{escape(d)}</dd>" for t, d in method_notes(card))
     body = [
         f"<h1>{escape(m.name)}</h1>",
@@ -372,6 +363,8 @@ def render_html(card: Card) -> str:
         + (f"; base model {escape(card.base_model.name)}" if card.base_model else "")
         + f"; card created {escape(card.provenance.created)}</p>",
         _headline(card),
+        _families(card),
+        "<h2>Excluded rows and warnings</h2>" if rows.warnings(card) else "",
         _warnings(card),
         "<h2>Benchmark vs variants</h2>",
         _accuracy_chart(card) if card.gap.benchmarks else "<p>No benchmark scored.</p>",

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from shadow_suite.report import rows, words
 from shadow_suite.report.schema import Card
-from shadow_suite.report.text import ci, method_notes, num, pct, pvalue, signed_pct
+from shadow_suite.report.text import method_notes, num
 
 
 def md_escape(text: str) -> str:
@@ -33,8 +34,11 @@ def md_table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _md(table: rows.Table) -> str:
+    return md_table(table.headers, table.rows)
+
+
 def render_markdown(card: Card) -> str:
-    h = card.gap.headline
     m = card.model
     out = [f"# shadow-suite report card: {md_escape(m.name)}\n"]
     out.append(
@@ -42,73 +46,50 @@ def render_markdown(card: Card) -> str:
         + (f", base model {md_escape(card.base_model.name)}" if card.base_model else "")
         + f"; card created {md_escape(card.provenance.created)}.\n"
     )
-    out.append(f"**{md_escape(h.verdict)}**\n")
-    out.append(
-        md_table(
-            ["shadow gap (pts)", "95% CI", "relative gap (%)", "benchmark score", "OOD score"],
-            [[signed_pct(h.shadow_gap), ci(h.ci_low, h.ci_high), signed_pct(h.relative_gap),
-              pct(h.benchmark_score), pct(h.ood_score)]],
-        )
-    )  # fmt: skip
-    out.append("Evidence:\n")
-    out += [f"- {md_escape(e)}" for e in h.evidence]
-    out.append("")
-    warnings = [
-        f"{b.benchmark}: original accuracy {pct(b.acc_orig)}% is not significantly above chance "
-        f"({pct(b.chance)}%, p = {pvalue(b.p_above_chance)}); a gap here means nothing."
-        for b in card.gap.benchmarks
-        if b.at_chance
-    ] + card.warnings
-    warnings += [
-        f"{t.task}: {t.status.replace('_', ' ')} ({t.message})"
-        for t in card.tasks
-        if t.status in ("missing_samples", "no_orig")
-    ]
+    out.append(f"**{md_escape(words.CLASS_TITLES[card.gap.headline.verdict_class])}.** "
+               f"{md_escape(words.verdict_sentence(card))}\n")  # fmt: skip
+    out.append(_md(rows.headline_table(card)))
+    if not card.gap.headline.references:
+        out.append(f"_{md_escape(words.single_card_caveat())}_\n")
+    if card.gap.families:
+        out.append("## Gap by family\n")
+        out.append(_md(rows.family_table(card)))
+    ref_families = rows.reference_family_table(card)
+    if ref_families is not None:
+        out.append("## Against the references\n")
+        out += [f"- {md_escape(line)}" for line in words.reference_note(card)]
+        out.append("")
+        out.append(_md(ref_families))
+        cells = rows.reference_cell_table(card)
+        if cells is not None:
+            out.append(_md(cells))
+    calibration = rows.calibration_table(card)
+    if calibration is not None:
+        out.append("### Calibration across references (ConStat-style)\n")
+        out.append(_md(calibration))
+    position = rows.position_table(card)
+    if position is not None:
+        out.append("## Answer-position signature\n")
+        out.append(_md(position))
+    warnings = rows.warnings(card)
     if warnings:
-        out.append("## Warnings\n")
+        out.append("## Excluded rows and warnings\n")
         out += [f"- {md_escape(w)}" for w in warnings]
         out.append("")
 
     out.append("## Gap tables\n")
     for b in card.gap.benchmarks:
         out.append(f"### {md_escape(b.benchmark)}\n")
-        out.append(
-            f"Metric `{md_escape(b.metric)}`; {b.n_orig} original items, accuracy "
-            f"{pct(b.acc_orig)}% (95% CI {pct(b.acc_orig_ci_low)}-{pct(b.acc_orig_ci_high)}); "
-            f"chance {pct(b.chance)}%; benchmark gap {signed_pct(b.gap)} points "
-            f"{ci(b.gap_ci_low, b.gap_ci_high)}"
-            + ("" if b.in_headline else " (not in the headline)")
-            + ".\n"
-        )
-        rows = [
-            [v.variant, str(v.n_paired), pct(v.acc_orig), pct(v.acc_variant), signed_pct(v.gap),
-             ci(v.gap_ci_low, v.gap_ci_high), f"{v.orig_only} / {v.variant_only}",
-             pvalue(v.p_mcnemar), pvalue(v.p_holm) + (" *" if v.significant else ""),
-             pct(v.consistency), f"{v.n_skipped} of {v.n_source}",
-             "; ".join(x for x in (v.skip_reason, v.description) if x)]
-            for v in b.variants
-        ]  # fmt: skip
-        if rows:
-            out.append(
-                md_table(
-                    ["variant", "paired", "acc orig", "acc variant", "gap", "95% CI", "b / c",
-                     "McNemar p", "Holm p", "consistency", "skipped", "why skipped / what it does"],
-                    rows,
-                )
-            )  # fmt: skip
+        out.append(md_escape(rows.benchmark_line(b)) + "\n")
+        if b.variants:
+            out.append(_md(rows.gap_table(b)))
+            out += [f"- **{md_escape(name)}**: {md_escape(text)}" for name, text in rows.legend(b)]
+            out.append("")
         else:
             out.append("No variant of this benchmark was scored.\n")
-    out.append("`*`: significant (Holm-adjusted McNemar p < 0.05).\n")
 
     out.append("## Sanity checks\n")
-    out.append(
-        md_table(
-            ["benchmark", "items", "accuracy", "chance", "p (above chance)", "status", "in headline"],
-            [[b.benchmark, str(b.n_orig), pct(b.acc_orig), pct(b.chance), pvalue(b.p_above_chance),
-              "AT CHANCE" if b.at_chance else "above chance", "yes" if b.in_headline else "no"]
-             for b in card.gap.benchmarks],
-        )
-    )  # fmt: skip
+    out.append(_md(rows.sanity_table(card)))
 
     sec = card.spectral
     if sec is not None:
@@ -147,12 +128,7 @@ def render_markdown(card: Card) -> str:
         out += [f"_{md_escape(n)}_\n" for n in sec.notes]
 
     out.append("## Tasks\n")
-    out.append(
-        md_table(
-            ["task", "status", "items", "note"],
-            [[t.task, t.status, str(t.n_items), t.message] for t in card.tasks],
-        )
-    )
+    out.append(_md(rows.tasks_table(card)))
     p = card.provenance
     out.append("## Provenance\n")
     out.append(

@@ -19,12 +19,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from shadow_suite.errors import ShadowSuiteError
 from shadow_suite.gap.analysis import GapAnalysis
 from shadow_suite.gap.lm_eval_output import TaskStatus
 
 SCHEMA = "shadow-suite.card"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2: gates, families, verdict classes, references and the per-item record (items.parquet);
+version-1 cards are refused with a one-line error (their headline cannot be re-derived
+without the per-item record)."""
 
 
 @dataclass
@@ -145,6 +150,9 @@ class Card:
     tasks: list[TaskStatus]
     warnings: list[str]
     spectral: SpectralSection | None
+    items: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    """The per-item record every number comes from; written beside card.json as
+    items.parquet (not part of the JSON)."""
 
 
 # -- (de)serialisation -------------------------------------------------------------------
@@ -162,12 +170,21 @@ def _clean(value: Any) -> Any:
 
 
 def card_to_dict(card: Card) -> dict[str, Any]:
-    return _clean(dataclasses.asdict(card))
+    data = dataclasses.asdict(dataclasses.replace(card, items=None))
+    data.pop("items")
+    return _clean(data)
 
 
 def _build(tp: Any, value: Any, where: str) -> Any:
     """Build a value of type ``tp`` from parsed JSON, checking shapes as it goes."""
     origin = typing.get_origin(tp)
+    if origin is typing.Literal:
+        allowed = typing.get_args(tp)
+        if value not in allowed:
+            raise ShadowSuiteError(
+                f"{where}: {value!r} is not one of {', '.join(repr(a) for a in allowed)}"
+            )
+        return value
     if origin in (typing.Union, types.UnionType):
         args = typing.get_args(tp)
         if value is None and type(None) in args:
@@ -263,7 +280,13 @@ def load_card(path: str | os.PathLike[str]) -> Card:
         raise ShadowSuiteError(f"{path}: no such card") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise ShadowSuiteError(f"{path}: corrupt JSON ({err})") from None
-    return card_from_dict(data, str(path))
+    card = card_from_dict(data, str(path))
+    items_path = path.parent / "items.parquet"
+    if items_path.is_file():
+        from shadow_suite.gap.items import read_items
+
+        card.items = read_items(items_path)
+    return card
 
 
 def write_text_atomic(path: Path, text: str) -> None:

@@ -35,6 +35,7 @@ def num(x: float | None, digits: int = 3) -> str:
 def method_notes(card: Card) -> list[tuple[str, str]]:
     """(term, explanation) for every number on the card."""
     s = card.provenance.stats
+    g = card.gap.gates
     notes = [
         (
             "Items and pairing",
@@ -50,38 +51,71 @@ def method_notes(card: Card) -> list[tuple[str, str]]:
         ),
         (
             "Gap",
-            "Original accuracy minus variant accuracy on the paired items, in percentage "
-            "points. Positive: the model does worse on the reformatted items.",
+            "Accuracy in the base form (the original, or for a 'vs' row the variant asking the "
+            "unchanged item in the same format) minus accuracy on the variant, on the paired "
+            "items, in percentage points. Positive: the model does worse on the variant.",
         ),
         (
-            "Benchmark gap",
-            "Plain mean of the benchmark's variant gaps (each variant weighs the same).",
+            "Families",
+            "content (permuted, noisy, rephrased, renumbered: same question, surface moved); "
+            "format (format_swap, lettered, relabeled, answer_format: same item, another "
+            "format; clean models move here too); hard (none_of_the_others, distractor: harder "
+            "for every model). A family's gap is the plain mean of its gated-in rows; a content "
+            "variant asked in another format than the original enters through its 'vs' row. "
+            "The headline averages the content and format families (fixed in advance).",
         ),
         (
-            "Shadow gap (headline)",
-            "Plain mean of the benchmark gaps over benchmarks whose original accuracy is "
-            "significantly above chance. Benchmark score and OOD score are the same means "
-            "of the paired original and variant accuracies, so their difference is the gap. "
-            "Relative gap = shadow gap / benchmark score.",
+            "Gates",
+            f"A row carries a verdict only if (1) in neither form one answer position takes "
+            f"more than {100 * g.degenerate_share:.0f}% of the answers (degenerate: a constant "
+            f"answer scores the share of gold at that position) and (2) the pooled accuracy "
+            f"(orig + variant) / 2 exceeds chance + {100 * g.floor_margin:.0f}% of the distance "
+            f"to 1 by a one-sided t-test over items (generation: also "
+            f"{g.min_correct_generation} right answers). Both gates are symmetric in the two "
+            "forms, so they do not bias the gap.",
         ),
         (
-            "Confidence intervals",
-            f"{int(s.confidence * 100)}% percentile bootstrap, {s.n_boot} resamples, seed "
-            f"{s.seed}: source items are resampled with replacement within each benchmark, "
-            "keeping each item's original and variant answers together (paired); the "
-            "headline resamples each benchmark independently. An interval that excludes 0 "
-            "is a significant gap.",
+            "Intervals",
+            f"Rows: Newcombe's paired score interval (not zero-width when b = c = 0). Families, "
+            f"headline and reference deltas: {int(s.confidence * 100)}% percentile bootstrap, "
+            f"{s.n_boot} resamples, seed {s.seed}, resampling source items within each "
+            "benchmark with all of an item's rows (and every reference's answers) together; "
+            "benchmarks independent.",
         ),
         (
-            "McNemar test",
-            "Exact two-sided test on the discordant pairs: b = right on the original only, "
-            "c = right on the variant only; under no difference b ~ Binomial(b + c, 1/2).",
+            "MDE",
+            "Minimum detectable effect: the smallest true gap (or delta, margin included) that "
+            "this sample detects with 80% power, (1.96 + 0.84) x the bootstrap standard error.",
         ),
         (
-            "Holm adjustment",
-            f"McNemar p-values are Holm-adjusted across the variants of each benchmark (the "
-            f"family is one benchmark's variants); a variant is significant when the adjusted "
-            f"p < {s.alpha}.",
+            "McNemar and Holm",
+            f"Exact two-sided McNemar test per row (b = right in the base form only, c = right "
+            f"in the variant only); Holm-adjusted across every row of the card; '*' / "
+            f"highlighted: adjusted p < {s.alpha}. A significant row is a difference between "
+            "two forms, not a claim about training.",
+        ),
+        (
+            "Verdict against references",
+            f"Per item e_i = target gap - mean reference gap on the same items; a cell's delta "
+            f"is the mean of e_i, a family's the mean of its cells', the headline the mean of "
+            f"the content and format families'. One-sided sign-flip permutation test (whole "
+            f"item rows); Holm across cells and across families; the headline is the primary "
+            f"test. benchmark_specific: headline CI above {100 * g.verdict_margin:.0f} points "
+            f"and p < {s.alpha}; no_evidence: CI below that margin; inconclusive: neither.",
+        ),
+        (
+            "Calibration",
+            "With three or more references: per benchmark a straight line through the "
+            "references' (OOD, original) accuracies on the chance-normalised scale predicts the "
+            "target's original accuracy from its OOD accuracy; delta = actual - predicted, "
+            "bootstrapped over items and references (after ConStat, Dekoninck et al. 2024).",
+        ),
+        (
+            "Position signature",
+            "permuted: among items right in the original and wrong in the variant, T counts "
+            "answers on the slot where the original gold was; under no memorisation T is "
+            "Poisson-binomial with the model's own answer-position prior (estimated on items "
+            "it got wrong in the original).",
         ),
         (
             "Consistency",
@@ -90,9 +124,8 @@ def method_notes(card: Card) -> list[tuple[str, str]]:
         (
             "Chance level",
             "Mean over original items of 1 / number of options (0 for free-form answers). "
-            "The original accuracy is tested against it with a one-sided binomial test; a "
-            "benchmark not significantly above chance is left out of the headline, since a "
-            "gap there means nothing.",
+            "The sanity table tests the original accuracy against it; that test describes "
+            "the model and does not decide inclusion (the gates do).",
         ),
         (
             "Skipped items",

@@ -1,0 +1,162 @@
+"""The per-item record: one row per scored item and task, the data every card number comes from.
+
+``items.parquet`` sits beside ``card.json``. It is the export users ask for (per-item results
+keyed by a stable id) and what a reference model contributes to another model's card: the
+analysis in :mod:`shadow_suite.gap.analysis` reads nothing else, so a test can recompute a
+card from this file alone. Columns (also in ``report/SCHEMA.md``):
+
+=============  ==========  ================================================================
+column         type        meaning
+=============  ==========  ================================================================
+shadow_id      str         ``<benchmark>/<split>/<row>``, stable across runs and variants
+benchmark      str         ``mmlu``, ``arc_challenge``, ...
+variant        str         ``orig`` or the variant's name
+task           str         lm-eval task, ``shadow_<benchmark>_<variant>``
+family         str         ``orig``, ``content``, ``format`` or ``hard``
+metric         str         per-item metric that decided ``correct`` (``acc_norm,none`` ...)
+correct        int8        1 right, 0 wrong
+chosen         int64       option the model chose (0-based); -1 generation or unknown
+gold           int64       correct option (0-based); -1 for generation
+n_options      int64       answer options; 0 for generation
+loglikelihoods list[float] per option (multiple choice), else null
+extracted      str         generation: the filtered answer, else null
+target         str         generation: the target, else null
+seed           int64       shadow_seed the variants were made with
+data_sha256    str         SHA-256 of the data file the item came from
+n_source       int64       items in the task's source split
+n_applied      int64       items the variant applied to (the rest skipped)
+n_fewshot      int64       few-shot examples per item (-1 unknown)
+=============  ==========  ================================================================
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from shadow_suite.errors import ShadowSuiteError
+from shadow_suite.gap.lm_eval_output import ORIG, EvalResults
+
+ITEMS_FILE = "items.parquet"
+
+COLUMNS: dict[str, str] = {
+    "shadow_id": "object",
+    "benchmark": "object",
+    "variant": "object",
+    "task": "object",
+    "family": "object",
+    "metric": "object",
+    "correct": "int8",
+    "chosen": "int64",
+    "gold": "int64",
+    "n_options": "int64",
+    "loglikelihoods": "object",
+    "extracted": "object",
+    "target": "object",
+    "seed": "int64",
+    "data_sha256": "object",
+    "n_source": "int64",
+    "n_applied": "int64",
+    "n_fewshot": "int64",
+}
+"""Column -> pandas dtype; the file holds exactly these columns."""
+
+
+def family_of(benchmark: str, variant: str) -> str:
+    """``orig`` or the variant's declared family (``content``, ``format``, ``hard``)."""
+    if variant == ORIG:
+        return ORIG
+    from shadow_suite.variants import VARIANTS
+
+    spec = VARIANTS.get(benchmark, {}).get(variant)
+    if spec is None:
+        raise ShadowSuiteError(f"unknown variant {variant!r} of {benchmark}; no family for it")
+    return str(spec.family)
+
+
+def items_from_results(results: EvalResults) -> pd.DataFrame:
+    """The per-item table of one model's lm-eval output (tasks in name order, items by id)."""
+    rows: list[dict[str, object]] = []
+    for name in sorted(results.tasks):
+        task = results.tasks[name]
+        family = family_of(task.benchmark, task.variant)
+        for item_id in sorted(task.scores):
+            detail = task.details.get(item_id)
+            rows.append(
+                {
+                    "shadow_id": item_id,
+                    "benchmark": task.benchmark,
+                    "variant": task.variant,
+                    "task": task.task,
+                    "family": family,
+                    "metric": task.metric,
+                    "correct": int(task.scores[item_id]),
+                    "chosen": detail.chosen if detail else -1,
+                    "gold": detail.gold if detail else -1,
+                    "n_options": task.n_choices.get(item_id, 0),
+                    "loglikelihoods": (
+                        list(detail.loglikelihoods) if detail and detail.loglikelihoods else None
+                    ),
+                    "extracted": detail.extracted if detail else None,
+                    "target": detail.target if detail else None,
+                    "seed": task.seed,
+                    "data_sha256": task.data_sha256,
+                    "n_source": task.n_source,
+                    "n_applied": task.n_applied,
+                    "n_fewshot": -1 if task.n_fewshot is None else task.n_fewshot,
+                }
+            )
+    return _typed(pd.DataFrame(rows, columns=list(COLUMNS)))
+
+
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.astype(COLUMNS).reset_index(drop=True)
+
+
+def write_items(items: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+    """Write the table to ``path`` (a temp file beside it, then renamed into place)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        _typed(items).to_parquet(tmp, index=False)
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def read_items(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read and check an ``items.parquet`` (or the card folder holding one)."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / ITEMS_FILE
+    if not path.is_file():
+        raise ShadowSuiteError(
+            f"{path}: no per-item record; regenerate the card with `shadow-suite report`"
+        )
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as err:  # pyarrow raises several kinds for a damaged file
+        raise ShadowSuiteError(f"{path}: not a readable Parquet file ({err})") from None
+    missing = [c for c in COLUMNS if c not in frame.columns]
+    if missing:
+        raise ShadowSuiteError(f"{path}: missing column(s) {', '.join(missing)}")
+    frame = frame[list(COLUMNS)]
+    if frame.duplicated(["task", "shadow_id"]).any():
+        dup = frame[frame.duplicated(["task", "shadow_id"])].iloc[0]
+        raise ShadowSuiteError(f"{path}: {dup['task']} lists {dup['shadow_id']} twice")
+    if not frame["correct"].isin([0, 1]).all():
+        raise ShadowSuiteError(f"{path}: column 'correct' holds values other than 0 and 1")
+    frame["loglikelihoods"] = [
+        None if v is None else [float(x) for x in np.asarray(v)] for v in frame["loglikelihoods"]
+    ]
+    try:
+        return _typed(frame)
+    except (TypeError, ValueError) as err:
+        raise ShadowSuiteError(f"{path}: a column has the wrong type ({err})") from None

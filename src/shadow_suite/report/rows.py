@@ -1,0 +1,212 @@
+"""The card's tables and lists, built once and rendered by both the HTML page and Markdown.
+
+Each builder returns a :class:`Table` of plain strings (the renderers escape them), so the
+two renderings cannot disagree on a number, a row or a warning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from shadow_suite.gap.analysis import BenchmarkGap
+from shadow_suite.report.schema import Card
+from shadow_suite.report.text import ci, pct, pvalue, signed_pct
+from shadow_suite.report.words import FAMILY_WORDS, excluded_sentence
+
+GATE_WORDS = {
+    "ok": "ok",
+    "degenerate": "DEGENERATE",
+    "below_floor": "below floor",
+    "no_answers": "not gated (no answers)",
+    "unpaired": "unpaired",
+}
+
+
+@dataclass
+class Table:
+    headers: list[str]
+    rows: list[list[str]]
+    numeric: list[bool] = field(default_factory=list)
+    """Per column: right-aligned numbers."""
+    highlight: list[bool] = field(default_factory=list)
+    """Per row: a significant or decisive row."""
+
+
+def _letter(position: int | None) -> str:
+    if position is None:
+        return "n/a"
+    return "ABCDEFGHIJ"[position] if 0 <= position < 10 else str(position)
+
+
+def headline_table(card: Card) -> Table:
+    h = card.gap.headline
+    headers = ["class", "reformat gap (pts)", "95% CI", "MDE (pts)", "benchmark score",
+               "OOD score", "items"]  # fmt: skip
+    row = [h.verdict_class, signed_pct(h.reformat_gap), ci(h.ci_low, h.ci_high),
+           pct(h.mde), pct(h.benchmark_score), pct(h.ood_score), str(h.n_items)]  # fmt: skip
+    if h.references:
+        headers += ["delta vs references (pts)", "95% CI", "p (one-sided)"]
+        row += [signed_pct(h.delta), ci(h.delta_ci_low, h.delta_ci_high), pvalue(h.p_value)]
+    return Table(headers, [row], [False] + [True] * (len(headers) - 1), [False])
+
+
+def family_table(card: Card) -> Table:
+    rows, hl = [], []
+    for f in card.gap.families:
+        rows.append([FAMILY_WORDS.get(f.family, f.family), str(len(f.cells)), str(f.n_items),
+                     signed_pct(f.gap), ci(f.ci_low, f.ci_high), pct(f.mde),
+                     ", ".join(f.cells)])  # fmt: skip
+        hl.append(False)
+    return Table(
+        ["family", "rows", "items", "gap (pts)", "95% CI", "MDE (pts)", "rows averaged"],
+        rows,
+        [False, True, True, True, True, True, False],
+        hl,
+    )
+
+
+def reference_family_table(card: Card) -> Table | None:
+    ref = card.gap.reference
+    if ref is None:
+        return None
+    rows = [
+        [FAMILY_WORDS.get(f.family, f.family), str(f.n_items), signed_pct(f.delta),
+         ci(f.ci_low, f.ci_high), pvalue(f.p_value), pvalue(f.p_holm), pct(f.mde)]
+        for f in ref.families
+    ]  # fmt: skip
+    return Table(
+        ["family", "items", "delta (pts)", "95% CI", "p", "Holm p", "MDE (pts)"],
+        rows,
+        [False] + [True] * 6,
+        [f.p_holm is not None and f.p_holm < 0.05 for f in ref.families],
+    )
+
+
+def reference_cell_table(card: Card) -> Table | None:
+    ref = card.gap.reference
+    if ref is None:
+        return None
+    rows = []
+    for c in ref.cells:
+        vs = "" if c.baseline == "orig" else f" vs {c.baseline}"
+        rows.append([f"{c.benchmark}/{c.variant}{vs}", c.family, str(c.n_items),
+                     signed_pct(c.target_gap), signed_pct(c.reference_gap), signed_pct(c.delta),
+                     ci(c.ci_low, c.ci_high), pvalue(c.p_value), pvalue(c.p_holm), pct(c.mde),
+                     ", ".join(c.reference_gates)])  # fmt: skip
+    return Table(
+        ["row", "family", "items", "target gap", "reference gap", "delta", "95% CI", "p",
+         "Holm p", "MDE", "reference gates"],
+        rows,
+        [False, False] + [True] * 8 + [False],
+        [c.p_holm is not None and c.p_holm < 0.05 for c in ref.cells],
+    )  # fmt: skip
+
+
+def calibration_table(card: Card) -> Table | None:
+    if not card.gap.calibration:
+        return None
+    rows = [
+        [c.benchmark, str(len(c.references)), pct(c.target_ood), pct(c.target_orig),
+         pct(c.predicted_orig), signed_pct(c.delta), ci(c.ci_low, c.ci_high), pvalue(c.p_value)]
+        for c in card.gap.calibration
+    ]  # fmt: skip
+    return Table(
+        ["benchmark", "references", "target OOD (norm.)", "target orig (norm.)",
+         "predicted orig", "delta", "95% CI", "p (one-sided)"],
+        rows,
+        [False] + [True] * 7,
+        [c.p_value is not None and c.p_value < 0.05 for c in card.gap.calibration],
+    )  # fmt: skip
+
+
+def position_table(card: Card) -> Table | None:
+    sigs = [s for s in card.gap.position if s.expected is not None]
+    if not sigs:
+        return None
+    rows = [
+        [s.model, f"{s.benchmark}/{s.variant}", str(s.n), str(s.t), f"{s.expected:.1f}",
+         pvalue(s.p_value), str(s.n_prior)]
+        for s in sigs
+    ]  # fmt: skip
+    return Table(
+        ["model", "row", "right in orig, wrong in variant", "T (on old gold slot)", "E[T]", "p",
+         "prior items"],
+        rows,
+        [False, False, True, True, True, True, True],
+        [s.p_value is not None and s.p_value < 0.05 for s in sigs],
+    )  # fmt: skip
+
+
+def gap_table(bench: BenchmarkGap) -> Table:
+    rows, hl = [], []
+    for v in bench.variants:
+        gate = GATE_WORDS.get(v.gate, v.gate)
+        if v.gate == "degenerate":
+            gate += f" ({_letter(v.modal_position)} {pct(v.modal_share, 0)}%, {v.modal_form})"
+        rows.append([
+            v.variant + ("" if v.baseline == "orig" else f" vs {v.baseline}"), v.family, gate,
+            "yes" if v.in_family else "no", str(v.n_paired), pct(v.acc_orig),
+            pct(v.acc_variant), signed_pct(v.gap), ci(v.gap_ci_low, v.gap_ci_high),
+            f"{v.orig_only} / {v.variant_only}", pvalue(v.p_mcnemar), pvalue(v.p_holm),
+            pct(v.consistency), f"{v.n_skipped} of {v.n_source}",
+        ])  # fmt: skip
+        hl.append(v.significant)
+    return Table(
+        ["variant", "family", "gate", "in family", "paired", "acc base", "acc variant", "gap",
+         "95% CI", "b / c", "McNemar p", "Holm p", "consistency", "skipped"],
+        rows,
+        [False, False, False, False] + [True] * 10,
+        hl,
+    )  # fmt: skip
+
+
+def legend(bench: BenchmarkGap) -> list[tuple[str, str]]:
+    """Each variant once per benchmark: what it does and when it skips an item."""
+    seen: dict[str, str] = {}
+    for v in bench.variants:
+        if v.variant not in seen:
+            text = v.description
+            if v.skip_reason and v.skip_reason != "never skipped":
+                text += f" Skipped when: {v.skip_reason}."
+            seen[v.variant] = text
+    return list(seen.items())
+
+
+def benchmark_line(b: BenchmarkGap) -> str:
+    shots = "" if b.n_fewshot is None else f"; {b.n_fewshot}-shot"
+    return (
+        f"Metric {b.metric}{shots}; {b.n_orig} original items, accuracy {pct(b.acc_orig)}% "
+        f"(95% CI {pct(b.acc_orig_ci_low)}-{pct(b.acc_orig_ci_high)}); chance {pct(b.chance)}%."
+    )
+
+
+def sanity_table(card: Card) -> Table:
+    rows = [
+        [b.benchmark, str(b.n_orig), pct(b.acc_orig), pct(b.chance), pvalue(b.p_above_chance),
+         "at chance" if b.at_chance else "above chance", "yes" if b.in_headline else "no"]
+        for b in card.gap.benchmarks
+    ]  # fmt: skip
+    return Table(
+        ["benchmark", "items", "accuracy", "chance", "p (above chance)", "status", "in headline"],
+        rows,
+        [False, True, True, True, True, False, False],
+    )
+
+
+def warnings(card: Card) -> list[str]:
+    items = [excluded_sentence(k, r) for k, r in card.gap.headline.excluded.items()]
+    items += card.warnings
+    items += [
+        f"{t.task}: {t.status.replace('_', ' ')} ({t.message})"
+        for t in card.tasks
+        if t.status in ("missing_samples", "no_orig", "incomplete")
+    ]
+    return items
+
+
+def tasks_table(card: Card) -> Table:
+    return Table(
+        ["task", "status", "items", "note"],
+        [[t.task, t.status, str(t.n_items), t.message] for t in card.tasks],
+        [False, False, True, False],
+    )

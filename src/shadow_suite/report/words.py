@@ -1,0 +1,149 @@
+"""Every sentence the card says about a model: the verdict and the words around the numbers.
+
+``gap/`` returns numbers and a machine-readable class (``gap.headline.verdict_class``);
+this module turns them into text, once, for the HTML page, the Markdown file, ``compare``
+and the CLI. A card without a reference never says "shadow" or implies contamination: clean
+models also score lower when a question is reformatted.
+"""
+
+from __future__ import annotations
+
+from shadow_suite.report.schema import Card
+from shadow_suite.report.text import pct, pvalue
+
+CLASS_TITLES = {
+    "benchmark_specific": "Benchmark-specific gap",
+    "no_evidence": "No evidence of a benchmark-specific gap",
+    "inconclusive": "Inconclusive",
+    "no_reference": "Reformatting gaps (no reference model: no claim about training)",
+    "no_verdict": "No verdict",
+}
+"""Short title per verdict class (``gap.analysis.VerdictClass``)."""
+
+FAMILY_WORDS = {
+    "content": "content (same question, surface moved)",
+    "format": "format (same item, another format)",
+    "hard": "hard (harder for every model)",
+}
+
+
+def _pts(x: float | None) -> str:
+    return "n/a" if x is None else f"{100 * x:+.1f}"
+
+
+def _ci(low: float | None, high: float | None) -> str:
+    if low is None or high is None:
+        return "n/a"
+    return f"{100 * low:+.1f} to {100 * high:+.1f}"
+
+
+def _names(names: list[str]) -> str:
+    return ", ".join(names) if names else "none"
+
+
+def verdict_sentence(card: Card) -> str:
+    """The card's first paragraph: which class, against which references, on how many items."""
+    h = card.gap.headline
+    cls = h.verdict_class
+    scope = (
+        f"on {h.n_items} items of {len(h.benchmarks)} benchmark"
+        f"{'s' if len(h.benchmarks) != 1 else ''} ({_names(h.benchmarks)})"
+    )
+    refs = f"against {len(h.references)} reference model{'s' if len(h.references) != 1 else ''} ({_names(h.references)})"
+    margin = f"{100 * h.margin:.0f} points"
+    if cls == "no_verdict":
+        if h.references and h.reformat_gap is not None:
+            return (
+                f"No verdict {refs}: no row the target passes the gates on is shared with "
+                "the references."
+            )
+        return (
+            "No verdict: no benchmark row passed the gates (every row is degenerate, at the "
+            "chance floor, or unpaired), so the reformatting gaps here say nothing about the "
+            "model; see the excluded rows below."
+        )
+    if cls == "no_reference":
+        return (
+            f"Reformatting gap {_pts(h.reformat_gap)} points (95% CI {_ci(h.ci_low, h.ci_high)}; "
+            f"content and format families averaged) {scope}. Clean models show such gaps too "
+            "(format sensitivity, option-order bias), so without a base or reference model "
+            "evaluated on the same items this card makes no claim about training; run with "
+            "--base or --reference to get a verdict."
+        )
+    delta = (
+        f"the gap exceeds the references' by {_pts(h.delta)} points (95% CI "
+        f"{_ci(h.delta_ci_low, h.delta_ci_high)}, one-sided permutation p = {pvalue(h.p_value)})"
+    )
+    if cls == "benchmark_specific":
+        return (
+            f"Benchmark-specific gap {refs}: {delta} {scope}, above the {margin} margin. The "
+            "model loses more than the references when the same questions are reformatted, "
+            "as benchmark-aligned training would make it."
+        )
+    if cls == "no_evidence":
+        return (
+            f"No evidence of a benchmark-specific gap {refs}: {delta} {scope}; the interval "
+            f"lies below the {margin} margin, so any excess over the references is smaller "
+            "than that."
+        )
+    return (
+        f"Inconclusive {refs}: {delta} {scope}; neither above nor below the {margin} margin. "
+        f"This sample would detect a true excess of {_pts(h.mde)} points with 80% power."
+    )
+
+
+def excluded_sentence(key: str, reason: str) -> str:
+    """One excluded row, in words, from its gate code and numbers."""
+    code, _, detail = reason.partition(": ")
+    words = {
+        "degenerate": "degenerate, carries no verdict",
+        "below_floor": "at the chance floor in both forms, carries no verdict",
+        "no_answers": "cannot be gated",
+        "unpaired": "nothing to pair",
+    }.get(code, code)
+    return f"{key}: {words} ({detail})" if detail else f"{key}: {words}"
+
+
+def reference_note(card: Card) -> list[str]:
+    """What the reference comparison rests on, for the evidence list."""
+    ref = card.gap.reference
+    if ref is None:
+        return []
+    lines = [
+        f"References: {', '.join(ref.references)}; each cell compares the target's gap with "
+        f"the references' mean gap on the same items ({ref.n_perm} sign-flip permutations).",
+    ]
+    for fam in ref.families:
+        lines.append(
+            f"{FAMILY_WORDS.get(fam.family, fam.family)}: delta {_pts(fam.delta)} points "
+            f"(95% CI {_ci(fam.ci_low, fam.ci_high)}, Holm p = {pvalue(fam.p_holm)}, "
+            f"{fam.n_items} items)"
+        )
+    lines += ref.notes
+    return lines
+
+
+def position_sentence(card: Card) -> list[str]:
+    out = []
+    for sig in card.gap.position:
+        if sig.expected is None:
+            continue
+        out.append(
+            f"{sig.model} {sig.benchmark}/{sig.variant}: {sig.t} of {sig.n} answers that turned "
+            f"wrong landed on the original gold's slot (expected {sig.expected:.1f} from the "
+            f"model's own position prior; p = {pvalue(sig.p_value)})"
+        )
+    return out
+
+
+def single_card_caveat() -> str:
+    return (
+        "A reformatting gap alone cannot tell a benchmark shadow from format sensitivity: "
+        "Mistral-7B, a clean model, scores 62.6 on lettered MMLU and 47.2 in cloze form. "
+        "Each family is reported apart; only a comparison with a base or reference model on "
+        "the same items can call a gap benchmark-specific."
+    )
+
+
+def floor_words(share: float | None) -> str:
+    return f"{pct(share)}%"
