@@ -7,6 +7,7 @@ import json
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import torch
 from safetensors.torch import load_file, save_file
@@ -59,10 +60,24 @@ def test_run_writes_cards_reruns_cheaply_and_compares(
 
     tuned_card = json.loads((tmp_path / "run_tuned" / "card" / "card.json").read_text())
     assert tuned_card["base_model"]["name"] == str(tiny_model)
+    # --base evaluated the base on the same items, and the verdict is relative to it
+    base_card = json.loads((tmp_path / "run_tuned" / "base" / "card" / "card.json").read_text())
+    assert base_card["model"]["name"] == str(tiny_model)
+    reference = tuned_card["gap"]["reference"]
+    head = tuned_card["gap"]["headline"]
+    if head["verdict_class"] == "no_verdict":  # tiny random models may fail every gate
+        assert head["excluded"]
+    else:
+        assert reference["references"] == [str(tiny_model)]
+        assert head["references"] == [str(tiny_model)]
+    items = pd.read_parquet(tmp_path / "run_tuned" / "card" / "items.parquet")
+    base_items = pd.read_parquet(tmp_path / "run_tuned" / "base" / "card" / "items.parquet")
+    assert set(zip(items.task, items.shadow_id)) == set(zip(base_items.task, base_items.shadow_id))
 
     # a rerun reuses the finished stages
     again = run(tuned, tmp_path / "run_tuned", tiny_model, capsys)
     assert "eval: already done" in again and "spectra: already done" in again
+    assert "base eval: already done" in again
 
     compare_dir = tmp_path / "compare"
     assert main(["compare", str(tmp_path / "run_tuned" / "card"),

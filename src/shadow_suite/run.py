@@ -8,7 +8,11 @@ Three stages, each writing into its own folder under ``--out`` and kept there:
   request cache), so an interrupted evaluation resumes where it stopped.
 * ``spectra/`` the spectral engine's output, when the weights are a local folder or a hub id
   that can be downloaded (its per-tensor cache makes an interrupted run resume too).
-* ``card/``    card.json, card.html, card.md.
+* ``base/``    with ``--base``: the base model evaluated exactly like the model (same tasks,
+  items, seed, few-shot and backend settings; its own ``eval/`` and ``card/``), so the
+  model's card can compare its gaps with the base's on the same items.
+* ``card/``    card.json, card.html, card.md, items.parquet; the verdict is relative to the
+  base and any ``--reference`` models.
 
 A stage is finished when its ``stage.json`` (the settings it ran with) exists; a rerun with
 the same settings skips it, one with other settings is refused rather than mixing results.
@@ -20,7 +24,8 @@ import argparse
 import json
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +64,9 @@ class RunOutcome:
     card_dir: Path
     skipped: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    base_eval_dir: Path | None = None
+    """The base model's lm-eval output (a reference for the card), when it was evaluated."""
+    verdict: str = ""
 
 
 def parse_model_args(model_args: str) -> dict[str, Any]:
@@ -183,12 +191,34 @@ def run_spectra(settings: SpectraSettings, spectra_dir: Path, progress: bool = T
     return True
 
 
-def run_card(out: RunOutcome, base_name: str | None) -> Path:
-    from shadow_suite.report.card import build_card, write_card
+def base_settings(settings: EvalSettings, base: str) -> EvalSettings | None:
+    """The model's evaluation settings with the base model's weights in their place; None
+    for a served model (the server serves one model)."""
+    if settings.model == "local-completions":
+        return None
+    args = parse_model_args(settings.model_args)
+    args["pretrained"] = base
+    model_args = ",".join(f"{k}={v}" for k, v in args.items())
+    return replace(settings, model_args=model_args)
 
-    spectra = out.spectra_dir / "spectra.json" if out.spectra_dir else None
-    card = build_card([out.eval_dir], spectra=spectra, base_model=base_name)
-    return write_card(card, out.card_dir).json
+
+def run_card(
+    out: RunOutcome,
+    base_name: str | None,
+    references: Sequence[str | os.PathLike[str]] = (),
+    card_dir: Path | None = None,
+    eval_dir: Path | None = None,
+) -> Path:
+    from shadow_suite.report.card import build_card, write_card
+    from shadow_suite.report.words import verdict_sentence
+
+    spectra = out.spectra_dir / "spectra.json" if out.spectra_dir and eval_dir is None else None
+    card = build_card(
+        [eval_dir or out.eval_dir], spectra=spectra, base_model=base_name, references=references
+    )
+    if eval_dir is None:
+        out.verdict = verdict_sentence(card)
+    return write_card(card, card_dir or out.card_dir).json
 
 
 def run_pipeline(
@@ -199,12 +229,29 @@ def run_pipeline(
     base: str | None = None,
     spectra_device: str = "auto",
     progress: bool = True,
+    references: Sequence[str | os.PathLike[str]] = (),
+    evaluate_base: bool = True,
 ) -> RunOutcome:
-    """Eval, then spectra (when the weights can be read), then the card; reruns skip stages."""
+    """Eval (the model, then the base on the same items), then spectra (when the weights can
+    be read), then the card against the base and ``references``; reruns skip stages."""
     root = Path(out)
     outcome = RunOutcome(root, root / "eval", None, root / "card")
     if not run_eval(settings, outcome.eval_dir):
         outcome.skipped.append("eval")
+    refs: list[str | os.PathLike[str]] = []
+    base_eval = base_settings(settings, base) if base and evaluate_base else None
+    if base and evaluate_base and base_eval is None:
+        outcome.notes.append(
+            "base not evaluated: a served model's base needs its own server; evaluate it with "
+            "`shadow-suite run` and pass its folder as --reference"
+        )
+    if base_eval is not None:
+        outcome.base_eval_dir = root / "base" / "eval"
+        if not run_eval(base_eval, outcome.base_eval_dir):
+            outcome.skipped.append("base eval")
+        run_card(outcome, None, card_dir=root / "base" / "card", eval_dir=outcome.base_eval_dir)
+        refs.append(outcome.base_eval_dir)
+    refs += list(references)
     where = weights_of(settings, weights)
     if where is None:
         outcome.notes.append("no spectra: the weights are unknown (pass --weights DIR)")
@@ -218,7 +265,7 @@ def run_pipeline(
             outcome.spectra_dir = spectra_dir
         except ShadowSuiteError as err:
             outcome.notes.append(f"no spectra: {err}")
-    run_card(outcome, base)
+    run_card(outcome, base, refs)
     return outcome
 
 
@@ -248,7 +295,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--device", help="device for the hf backend (e.g. cuda:0, cpu)")
     parser.add_argument("--gen_kwargs", help="generation arguments, e.g. max_gen_toks=256")
     parser.add_argument("--num_fewshot", type=int)
-    parser.add_argument("--base", help="the base model's weights (folder or hub id), for spectra")
+    parser.add_argument(
+        "--base",
+        help="the base model (folder or hub id): evaluated on the same items as a reference "
+        "for the verdict, and its weights compared with the model's",
+    )
+    parser.add_argument(
+        "--no-base-eval",
+        action="store_true",
+        help="with --base: compare weights only, do not evaluate the base",
+    )
+    parser.add_argument(
+        "--reference",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a trusted model evaluated on the same items: its run, card or lm-eval output "
+        "folder (repeatable)",
+    )
     parser.add_argument("--weights", help="the model's weights when model_args do not say")
     parser.add_argument("--spectra_device", default="auto", help="auto | cpu | cuda")
     parser.set_defaults(func=_cmd_run)
@@ -272,14 +336,19 @@ def _cmd_run(args: argparse.Namespace) -> int:
         num_fewshot=args.num_fewshot,
     )
     outcome = run_pipeline(
-        settings, args.out, weights=args.weights, base=args.base, spectra_device=args.spectra_device
+        settings,
+        args.out,
+        weights=args.weights,
+        base=args.base,
+        spectra_device=args.spectra_device,
+        references=args.reference,
+        evaluate_base=not args.no_base_eval,
     )
     for stage in outcome.skipped:
         print(f"{stage}: already done in {outcome.out}, reused")
     for note in outcome.notes:
         print(note)
-    card = json.loads((outcome.card_dir / "card.json").read_text(encoding="utf-8"))
-    print(card["gap"]["headline"]["verdict"])
-    for name in ("card.json", "card.html", "card.md"):
+    print(outcome.verdict)
+    for name in ("card.json", "card.html", "card.md", "items.parquet"):
         print(outcome.card_dir / name)
     return 0

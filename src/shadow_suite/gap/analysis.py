@@ -489,7 +489,9 @@ def analyse(
 
     all_rows = [row for rows in by_bench.values() for row, _ in rows]
     tested = [r for r in all_rows if r.p_mcnemar is not None]
-    for row, p_adj in zip(tested, stats.holm([r.p_mcnemar for r in tested]), strict=True):
+    for row, p_adj in zip(
+        tested, stats.holm([float(r.p_mcnemar or 0.0) for r in tested]), strict=True
+    ):
         row.p_holm = float(p_adj)
         row.significant = bool(p_adj < ALPHA)
 

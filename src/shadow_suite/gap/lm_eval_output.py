@@ -569,18 +569,18 @@ def load_results(paths: Iterable[str | Path]) -> EvalResults:
 
     benchmarks = {t.benchmark for t in tasks.values()}
     has_orig = {t.benchmark for t in tasks.values() if t.variant == ORIG}
-    for task in sorted(tasks.values(), key=lambda t: t.task):
-        if task.benchmark not in has_orig:
+    for shadow_task in sorted(tasks.values(), key=lambda t: t.task):
+        if shadow_task.benchmark not in has_orig:
             statuses.append(
                 TaskStatus(
-                    task.task,
+                    shadow_task.task,
                     "no_orig",
-                    len(task.scores),
-                    f"shadow_{task.benchmark}_orig not in these results; nothing to pair with",
+                    len(shadow_task.scores),
+                    f"shadow_{shadow_task.benchmark}_orig not in these results; nothing to pair with",
                 )
             )
         else:
-            statuses.append(TaskStatus(task.task, "ok", len(task.scores)))
+            statuses.append(TaskStatus(shadow_task.task, "ok", len(shadow_task.scores)))
     for bench in BENCHMARKS:
         if bench not in benchmarks:
             statuses.append(

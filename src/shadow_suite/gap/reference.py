@@ -136,19 +136,25 @@ def compare_with_references(
                 reference_gates=ref_gates[cell.key],
             )
         )
-    for cell_row, p_adj in zip(cells, stats.holm([c.p_value for c in cells]), strict=True):
+    for cell_row, p_adj in zip(
+        cells, stats.holm([1.0 if c.p_value is None else c.p_value for c in cells]), strict=True
+    ):
         cell_row.p_holm = float(p_adj)
 
-    families = [_family(boot, perm, family) for family in FAMILY_ORDER]
-    families = [f for f in families if f is not None]
-    for fam, p_adj in zip(families, stats.holm([f.p_value for f in families]), strict=True):
+    found = [_family(boot, perm, family) for family in FAMILY_ORDER]
+    families = [f for f in found if f is not None]
+    family_ps = [1.0 if f.p_value is None else f.p_value for f in families]
+    for fam, p_adj in zip(families, stats.holm(family_ps), strict=True):
         fam.p_holm = float(p_adj)
 
     point, boot_draws = _headline(boot)
     _, perm_draws = _headline(perm)
-    low = high = p = mde = None
+    head_low: float | None = None
+    head_high: float | None = None
+    p: float | None = None
+    mde: float | None = None
     if point is not None and boot_draws is not None and perm_draws is not None:
-        low, high = stats.percentile_ci(boot_draws)
+        head_low, head_high = stats.percentile_ci(boot_draws)
         p = stats.permutation_p(point, perm_draws)
         mde = _mde(boot_draws)
     headline_cells = [c for c in boot.cells if c.family in HEADLINE_FAMILIES]
@@ -164,8 +170,8 @@ def compare_with_references(
         references=[r.name for r in references],
         sources=[r.source for r in references],
         delta=_num(point),
-        ci_low=_num(low),
-        ci_high=_num(high),
+        ci_low=_num(head_low),
+        ci_high=_num(head_high),
         p_value=p,
         mde=mde,
         n_items=len({(c.benchmark, i) for c in headline_cells for i in c.ids}),

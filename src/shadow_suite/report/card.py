@@ -255,7 +255,9 @@ def build_card(
     results = load_results(results_dirs)
     spectral = None
     if spectra is not None:
-        spectral = load_spectral_section(spectra, base_spectra)
+        spectral = load_spectral_section(
+            Path(spectra), None if base_spectra is None else Path(base_spectra)
+        )
     elif base_spectra is not None:
         raise ShadowSuiteError("--base-spectra needs --spectra (the model's own spectra)")
     return card_from_results(results, spectral, base_model, n_boot, seed, references=refs)
