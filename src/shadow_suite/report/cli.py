@@ -27,6 +27,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="the base model's own spectra.json, drawn dashed next to the model's effective ranks",
     )
     report.add_argument("--base", metavar="NAME", help="name of the base model, for the card")
+    report.add_argument(
+        "--reference",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a trusted model evaluated on the same items (its card folder, `shadow-suite run` "
+        "folder or lm-eval output folder; repeatable): the verdict compares the gaps",
+    )
     report.add_argument("--out", metavar="DIR", required=True, help="output folder")
     report.add_argument(
         "--n-boot",
@@ -47,10 +55,56 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     compare.add_argument("--out", metavar="DIR", required=True, help="output folder")
     compare.set_defaults(func=run_compare)
 
+    footprint = subparsers.add_parser(
+        "footprint",
+        help="per-layer parameter footprints of several models against one ancestor",
+        description="Read the spectra folders of several models, each written by `shadow-suite "
+        "spectra MODEL --base ANCESTOR` against the same ancestor, and draw per module kind "
+        "and layer: relative change, correlation with the base, update effective rank and the "
+        "change of effective rank between two models. Writes footprint.html, footprint.csv "
+        "and footprint.parquet.",
+    )
+    footprint.add_argument(
+        "spectra", nargs="+", metavar="SPECTRA", help="spectra folder or spectra.json per model"
+    )
+    _footprint_options(footprint)
+    footprint.add_argument("--out", metavar="DIR", required=True, help="output folder")
+    footprint.set_defaults(func=run_footprint)
+
+
+def _footprint_options(parser: argparse.ArgumentParser, prefix: str = "") -> None:
+    from shadow_suite.report.footprint import DEFAULT_KINDS, LAYER_KINDS
+
+    parser.add_argument(
+        "--label",
+        action="append",
+        metavar="NAME",
+        help="name of each model in the figures, in order (default: its folder name)",
+    )
+    parser.add_argument(
+        "--base-spectra",
+        metavar="SPECTRA",
+        help="the ancestor's own spectra, so that it takes part in effective-rank pairs",
+    )
+    parser.add_argument(
+        "--kinds",
+        default=",".join(DEFAULT_KINDS),
+        help=f"module kinds, comma-separated, of {', '.join(LAYER_KINDS)} "
+        "(default: attention q/k/v/o and MLP gate/up/down)",
+    )
+    parser.add_argument(
+        "--pair",
+        action="append",
+        metavar="A:B",
+        help="draw the change of effective rank B - A for these labels (repeatable; "
+        "default: every two models)",
+    )
+
 
 def run_report(args: argparse.Namespace) -> int:
     from shadow_suite.errors import ShadowSuiteError
     from shadow_suite.report.card import build_card, write_card
+    from shadow_suite.report.words import verdict_sentence
 
     if args.n_boot < 100:
         raise ShadowSuiteError(f"--n-boot {args.n_boot}: use at least 100 resamples")
@@ -61,9 +115,10 @@ def run_report(args: argparse.Namespace) -> int:
         base_model=args.base,
         n_boot=args.n_boot,
         seed=args.seed,
+        references=args.reference,
     )
     paths = write_card(card, args.out)
-    print(card.gap.headline.verdict)
+    print(verdict_sentence(card))
     for path in (paths.json, paths.html, paths.markdown):
         print(path)
     return 0
@@ -75,4 +130,25 @@ def run_compare(args: argparse.Namespace) -> int:
     paths = write_comparison(args.cards, args.out)
     for path in (paths.html, paths.markdown, paths.csv):
         print(path)
+    return 0
+
+
+def _footprint_args(args: argparse.Namespace) -> dict:
+    from shadow_suite.report.footprint import parse_pairs
+
+    return {
+        "labels": args.label,
+        "base_spectra": args.base_spectra,
+        "kinds": tuple(k.strip() for k in args.kinds.split(",") if k.strip()),
+        "pairs": parse_pairs(args.pair),
+    }
+
+
+def run_footprint(args: argparse.Namespace) -> int:
+    from shadow_suite.report.footprint import write_footprint
+
+    paths = write_footprint(args.spectra, args.out, **_footprint_args(args))
+    for path in (paths.html, paths.csv, paths.parquet):
+        if path is not None:
+            print(path)
     return 0
