@@ -21,6 +21,7 @@ from shadow_suite.report.html import CSS
 from shadow_suite.report.markdown import md_escape, md_table
 from shadow_suite.report.schema import Card, load_card, write_text_atomic
 from shadow_suite.report.text import ci, pct, signed_pct
+from shadow_suite.report.words import verdict_sentence
 
 
 def _labels(cards: Sequence[Card]) -> list[str]:
@@ -43,20 +44,22 @@ def comparison_table(cards: Sequence[Card]) -> pd.DataFrame:
         row: dict[str, object] = {
             "model": label,
             "backend": card.model.backend,
+            "verdict_class": h.verdict_class,
             "benchmark_score": h.benchmark_score,
             "ood_score": h.ood_score,
-            "shadow_gap": h.shadow_gap,
+            "reformat_gap": h.reformat_gap,
             "gap_ci_low": h.ci_low,
             "gap_ci_high": h.ci_high,
-            "relative_gap": h.relative_gap,
-            "significant": h.significant,
+            "delta_vs_references": h.delta,
+            "delta_ci_low": h.delta_ci_low,
+            "delta_ci_high": h.delta_ci_high,
+            "n_items": h.n_items,
             "benchmarks_in_headline": len(h.benchmarks),
         }
         by_name = {b.benchmark: b for b in card.gap.benchmarks}
         for name in benchmarks:
             b = by_name.get(name)
             row[f"acc_{name}"] = None if b is None else b.acc_orig
-            row[f"gap_{name}"] = None if b is None else b.gap
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -66,21 +69,27 @@ def _display(frame: pd.DataFrame) -> pd.DataFrame:
     pandas stores a missing number as NaN, so it is mapped back to None first)."""
 
     def shown(column: str, fmt: Callable[[float | None], str]) -> pd.Series:
+        if column not in frame:
+            return pd.Series(["n/a"] * len(frame))
         return frame[column].map(lambda x: fmt(_none(x)))
 
+    def interval(low: str, high: str) -> list[str]:
+        if low not in frame:
+            return ["n/a"] * len(frame)
+        return [ci(_none(a), _none(b)) for a, b in zip(frame[low], frame[high], strict=True)]
+
     out = pd.DataFrame({"model": frame["model"], "backend": frame["backend"]})
+    if "verdict_class" in frame:
+        out["verdict"] = frame["verdict_class"].astype(str)
     out["benchmark score (%)"] = shown("benchmark_score", pct)
     out["OOD score (%)"] = shown("ood_score", pct)
-    out["shadow gap (pts)"] = shown("shadow_gap", signed_pct)
-    out["95% CI"] = [
-        ci(_none(a), _none(b))
-        for a, b in zip(frame["gap_ci_low"], frame["gap_ci_high"], strict=True)
-    ]
-    out["relative gap (%)"] = shown("relative_gap", signed_pct)
-    out["significant"] = frame["significant"].map(lambda s: "yes" if s else "no")
+    out["reformat gap (pts)"] = shown("reformat_gap", signed_pct)
+    out["95% CI"] = interval("gap_ci_low", "gap_ci_high")
+    out["delta vs references (pts)"] = shown("delta_vs_references", signed_pct)
+    out["delta 95% CI"] = interval("delta_ci_low", "delta_ci_high")
     for col in frame.columns:
-        if col.startswith("gap_") and col not in ("gap_ci_low", "gap_ci_high"):
-            out[f"gap {col[4:]}"] = shown(col, signed_pct)
+        if col.startswith("acc_"):
+            out[f"acc {col[4:]} (%)"] = shown(col, pct)
     return out
 
 
@@ -99,7 +108,7 @@ def render_compare_html(cards: Sequence[Card], frame: pd.DataFrame) -> str:
     )
     table = _display(frame).to_html(index=False, escape=True, border=0)
     verdicts = "".join(
-        f"<li><b>{escape(label)}</b>: {escape(c.gap.headline.verdict)}</li>"
+        f"<li><b>{escape(label)}</b>: {escape(verdict_sentence(c))}</li>"
         for label, c in zip(_labels(cards), cards, strict=True)
     )
     created = datetime.now(UTC).isoformat(timespec="seconds")
@@ -126,7 +135,7 @@ def render_compare_markdown(cards: Sequence[Card], frame: pd.DataFrame) -> str:
     out.append(md_table(list(shown.columns), shown.astype(str).values.tolist()))
     out.append("## Verdicts\n")
     out += [
-        f"- **{md_escape(label)}**: {md_escape(c.gap.headline.verdict)}"
+        f"- **{md_escape(label)}**: {md_escape(verdict_sentence(c))}"
         for label, c in zip(_labels(cards), cards, strict=True)
     ]
     return "\n".join(out) + "\n"
