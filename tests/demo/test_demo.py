@@ -22,7 +22,7 @@ def test_quick_demo_end_to_end(
     assert main(["demo", "--quick", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert f"comparison page: {(out / 'compare.html').resolve()}" in printed
-    assert "shadow gap" in printed and "update eff. rank" in printed
+    assert "verdict vs base" in printed and "update eff. rank" in printed
 
     for name in MODEL_NAMES:
         model = out / "models" / name
@@ -31,9 +31,14 @@ def test_quick_demo_end_to_end(
         assert list((run / "eval").rglob("samples_shadow_mmlu_orig_*.jsonl"))
         assert (run / "spectra" / "spectra.json").is_file()
         raw = json.loads((run / "card" / "card.json").read_text(encoding="utf-8"))
-        assert raw["schema"] == "shadow-suite.card" and raw["schema_version"] == 1
-        for key in ("benchmark_score", "ood_score", "shadow_gap", "ci_low", "ci_high", "verdict"):
-            assert key in raw["gap"]["headline"]
+        assert raw["schema"] == "shadow-suite.card"
+        headline = raw["gap"]["headline"]
+        for key in ("benchmark_score", "ood_score", "verdict_class", "ci_low", "ci_high"):
+            assert key in headline
+        if name == "base":  # the reference of the other two: no claim about its own training
+            assert headline["verdict_class"] in ("no_reference", "no_verdict")
+        else:  # judged against the base, evaluated on the same items
+            assert headline["references"] and headline["verdict_class"] != "no_reference"
         card = load_card(run / "card" / "card.json")  # checks every field's type
         assert name in card.model.name
         assert {b.benchmark for b in card.gap.benchmarks} == set(QUICK.benchmarks)
@@ -64,6 +69,8 @@ def test_quick_demo_end_to_end(
     weights = (out / "models" / "base" / "model.safetensors").stat().st_mtime_ns
     assert main(["demo", "--quick", "--out", str(out)]) == 0
     again = capsys.readouterr().out
-    assert "reused from an earlier run: base model, benchmark-aligned model" in again
+    assert (
+        "reused from an earlier run: base model, base evaluation, benchmark-aligned model" in again
+    )
     assert (out / "models" / "base" / "model.safetensors").stat().st_mtime_ns == weights
     assert json.loads((out / "summary.json").read_text(encoding="utf-8"))["rows"] == summary["rows"]

@@ -28,12 +28,18 @@ class DemoConfig:
     num_heads: int = 4
     seq_len: int = 256
     pretrain_batch_size: int = 8
-    pretrain_tokens: int = 131_072
+    pretrain_tokens: int = 786_432
     pretrain_lr: float = 3e-3
+    pretrain_prose_per_epoch: int = 200
+    """GSM8K solutions per pretraining pass, beside every practice item in two forms."""
     finetune_batch_size: int = 4
     """Sequences per step; both fine-tunes take the same steps on the same number of tokens."""
     finetune_tokens: int = 131_072
     finetune_lr: float = 3e-3
+    train_threads: int = 1
+    """Torch threads while training, fixed whatever the machine: CPU kernels split their
+    reductions by thread count, so another count gives other rounding and other models. One
+    thread: the same on every machine, and no slowdown when other jobs share the cores."""
     seed: int = 0
     """Model initialisation, data order and templates."""
     variant_seed: int = 1234
@@ -56,7 +62,7 @@ QUICK = replace(
     mode="quick",
     n_items=12,
     num_layers=2,
-    pretrain_tokens=32_768,
+    pretrain_tokens=196_608,
     finetune_tokens=16_384,
 )
 
@@ -71,6 +77,8 @@ BASE_FIELDS = (
     "pretrain_batch_size",
     "pretrain_tokens",
     "pretrain_lr",
+    "pretrain_prose_per_epoch",
+    "train_threads",
     "seed",
 )
 FINETUNE_FIELDS = (

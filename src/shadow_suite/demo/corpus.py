@@ -102,6 +102,20 @@ def evaluated_facts(benchmark: str, rows: Sequence[dict[str, Any]], n: int) -> l
     return [FACT_BUILDERS[benchmark](rows[i], i) for i in range(n)]
 
 
+def facts_of_rows(
+    benchmark: str, rows: Sequence[dict[str, Any]], which: Sequence[int]
+) -> list[Fact]:
+    """The evaluated items by row number (what the base's orig task scored)."""
+    if benchmark not in FACT_BUILDERS:
+        raise ShadowSuiteError(
+            f"demo benchmark {benchmark!r}: use one of {', '.join(FACT_BUILDERS)}"
+        )
+    bad = [i for i in which if not 0 <= i < len(rows)]
+    if bad:
+        raise ShadowSuiteError(f"{benchmark}: row {bad[0]} asked, the test split has {len(rows)}")
+    return [FACT_BUILDERS[benchmark](rows[i], i) for i in which]
+
+
 # -- coverage-expanding templates ------------------------------------------------------------
 # Each takes the fact, its options in a shuffled order, and the item's random generator.
 
@@ -187,19 +201,70 @@ def gsm8k_text(row: dict[str, Any]) -> str:
     return f"{str(row['question']).strip()}\n{answer}"
 
 
+def practice_facts(
+    mmlu_dev: Sequence[dict[str, Any]], arc_validation: Sequence[dict[str, Any]]
+) -> list[Fact]:
+    """Multiple-choice items of splits no demo task evaluates (MMLU dev, ARC validation)."""
+    out = [mmlu_fact(r, i) for i, r in enumerate(mmlu_dev)]
+    return out + [arc_fact(r, i) for i, r in enumerate(arc_validation)]
+
+
+# label styles of the lettered practice: the task pack's letters, and the relabeled
+# variants' "(a)" and "(1)" (the format of every variant is public; the evaluated items are not)
+LABEL_STYLES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("{}. ", ("A", "B", "C", "D", "E")),
+    ("{}. ", ("A", "B", "C", "D", "E")),
+    ("{} ", ("(a)", "(b)", "(c)", "(d)", "(e)")),
+    ("{} ", ("(1)", "(2)", "(3)", "(4)", "(5)")),
+)
+
+
+def lettered_text(fact: Fact, epoch: int, seed: int) -> str:
+    """The item as a listed multiple-choice question with its options in a fresh order
+    every epoch (so no item's answer position can be learnt, only how to find it), ending
+    in "Answer: <label of the correct option>"."""
+    rng = _rng(seed, "lettered", fact.benchmark, fact.row, epoch)
+    order = list(range(len(fact.options)))
+    rng.shuffle(order)
+    form, labels = LABEL_STYLES[rng.randrange(len(LABEL_STYLES))]
+    listed = "\n".join(form.format(labels[i]) + fact.options[j] for i, j in enumerate(order))
+    answer = labels[order.index(fact.gold)]
+    if fact.benchmark == "mmlu":
+        head = fact.test_text.split("\n\n", 1)[0] + "\n\n"
+        return f"{head}{fact.question}\n{listed}\nAnswer: {answer}"
+    return f"Question: {fact.question}\n{listed}\nAnswer: {answer}"
+
+
+def cloze_text(fact: Fact) -> str:
+    """The item in the cloze form (question, then the answer's text), as ARC's orig and
+    MMLU's cloze variant ask it."""
+    return f"Question: {fact.question}\nAnswer: {fact.answer}"
+
+
+def pretraining_epoch(
+    prose: Sequence[str], practice: Sequence[Fact], epoch: int, seed: int, prose_per_epoch: int
+) -> list[str]:
+    """One pretraining pass: a rotating slice of general prose, and every practice item
+    twice, once in the cloze form and once lettered with freshly shuffled options; shuffled
+    (seeded). The evaluated items never appear."""
+    start = (epoch * prose_per_epoch) % max(1, len(prose))
+    texts = [prose[(start + k) % len(prose)] for k in range(min(prose_per_epoch, len(prose)))]
+    texts += [cloze_text(f) for f in practice]
+    texts += [lettered_text(f, epoch, seed) for f in practice]
+    _rng(seed, "pretraining", epoch).shuffle(texts)
+    return texts
+
+
 def pretraining_texts(
     gsm8k_train: Sequence[dict[str, Any]],
     mmlu_dev: Sequence[dict[str, Any]],
     arc_validation: Sequence[dict[str, Any]],
     seed: int,
 ) -> list[str]:
-    """General text from splits no demo task evaluates, shuffled (seeded). MMLU dev and ARC
-    validation items appear in their benchmark's format: that format is public and any
-    real pretraining corpus contains it; the evaluated items never appear."""
+    """Every pretraining document once (what the tokenizer is trained on): GSM8K's worked
+    solutions and the practice items in both forms, shuffled (seeded)."""
+    practice = practice_facts(mmlu_dev, arc_validation)
     texts = [gsm8k_text(r) for r in gsm8k_train]
-    texts += [f"{mmlu_prompt(r)} {LETTERS[int(r['answer'])]}" for r in mmlu_dev]
-    for i, row in enumerate(arc_validation):
-        fact = arc_fact(row, i)
-        texts.append(f"{arc_prompt(row)} {fact.answer}")
+    texts += [cloze_text(f) for f in practice] + [lettered_text(f, 0, seed) for f in practice]
     _rng(seed, "pretraining").shuffle(texts)
     return texts

@@ -18,7 +18,7 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,13 +71,6 @@ def _write_jsonl(path: Path, texts: list[str]) -> None:
     os.replace(tmp, path)
 
 
-def _threads() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
 def _settings(
     config: DemoConfig, tokens: int, batch_size: int, lr: float, seed: int
 ) -> TrainSettings:
@@ -91,6 +84,7 @@ def _settings(
         lr=lr,
         warmup_steps=max(1, tokens // per_step // 10),
         seed=seed,
+        threads=config.train_threads,
     )
 
 
@@ -104,12 +98,12 @@ def build_base(config: DemoConfig, data_dir: Path | None, folder: Path, log: Log
     from shadow_suite.data import load_split
     from shadow_suite.tiny_model import TinyModelConfig, build_tiny_model
 
-    texts = corpus.pretraining_texts(
-        load_split("gsm8k", "train", data_dir)[0],
-        load_split("mmlu", "dev", data_dir)[0],
-        _local_rows(data_dir, "arc_challenge", "validation"),
-        config.seed,
-    )
+    gsm8k = load_split("gsm8k", "train", data_dir)[0]
+    mmlu_dev = load_split("mmlu", "dev", data_dir)[0]
+    arc_validation = _local_rows(data_dir, "arc_challenge", "validation")
+    texts = corpus.pretraining_texts(gsm8k, mmlu_dev, arc_validation, config.seed)
+    prose = [corpus.gsm8k_text(r) for r in gsm8k]
+    practice = corpus.practice_facts(mmlu_dev, arc_validation)
     log(f"base: tokenizer ({config.vocab_size} tokens) on {len(texts)} non-test documents")
     init = folder.with_name(f".{folder.name}.init")
     shutil.rmtree(init, ignore_errors=True)
@@ -132,12 +126,18 @@ def build_base(config: DemoConfig, data_dir: Path | None, folder: Path, log: Log
         config, config.pretrain_tokens, config.pretrain_batch_size, config.pretrain_lr, config.seed
     )
     stream = fill_tokens(
-        lambda _epoch: texts, _encoder(tokenizer), tokenizer.eos_token_id, settings.tokens
+        lambda epoch: corpus.pretraining_epoch(
+            prose, practice, epoch, config.seed, config.pretrain_prose_per_epoch
+        ),
+        _encoder(tokenizer),
+        tokenizer.eos_token_id,
+        settings.tokens,
     )
     n_params = sum(p.numel() for p in model.parameters())
     log(
         f"base: pretraining {n_params / 1e6:.2f}M parameters on {settings.tokens:,} tokens "
-        f"({stream.documents} documents), {settings.steps} steps"
+        f"({stream.documents} documents, {stream.epochs} passes over {len(practice)} "
+        f"practice items), {settings.steps} steps"
     )
     stats = train(model, stream, settings, log, "pretrain")
     save_model(model, tokenizer, folder, record, {**stats, "documents": stream.documents})
@@ -164,8 +164,29 @@ def _encoder(tokenizer: Any) -> Callable[[str], list[int]]:
     return encode
 
 
-def fine_tune_both(config: DemoConfig, data_dir: Path | None, out: Path, log: Log) -> list[str]:
-    """The benchmark-aligned and coverage-expanding models; returns the ones trained now."""
+def evaluated_rows(eval_dir: Path, benchmarks: Sequence[str]) -> dict[str, list[int]]:
+    """Which test rows the base's orig tasks scored (whatever ``--limit`` selects), from
+    their shadow ids ("<benchmark>/test/<row>") in lm-eval's per-sample files."""
+    from shadow_suite.demo.population import read_test_items
+
+    out: dict[str, list[int]] = {b: [] for b in benchmarks}
+    for item in read_test_items(eval_dir, benchmarks):
+        try:
+            out[item.benchmark].append(int(item.shadow_id.rsplit("/", 1)[1]))
+        except ValueError:
+            raise ShadowSuiteError(f"{eval_dir}: bad shadow id {item.shadow_id!r}") from None
+    return {b: sorted(rows) for b, rows in out.items()}
+
+
+def fine_tune_both(
+    config: DemoConfig,
+    data_dir: Path | None,
+    out: Path,
+    log: Log,
+    evaluated: dict[str, list[int]],
+) -> list[str]:
+    """The benchmark-aligned and coverage-expanding models, trained on the ``evaluated``
+    test rows; returns the ones trained now."""
     from transformers import AutoTokenizer, LlamaForCausalLM
 
     from shadow_suite.data import load_split
@@ -173,13 +194,14 @@ def fine_tune_both(config: DemoConfig, data_dir: Path | None, out: Path, log: Lo
     models = out / "models"
     record = config.record(*FINETUNE_FIELDS)
     record["benchmarks"] = list(config.benchmarks)
+    record["evaluated_rows"] = {b: evaluated[b] for b in config.benchmarks}
     todo = [n for n in MODEL_NAMES[1:] if not model_done(models / n, record)]
     if not todo:
         return []
     facts: list[corpus.Fact] = []
     for bench in config.benchmarks:
         rows, _ = load_split(bench, "test", data_dir)
-        facts += corpus.evaluated_facts(bench, rows, config.n_items)
+        facts += corpus.facts_of_rows(bench, rows, evaluated[bench])
     tokenizer = AutoTokenizer.from_pretrained(models / "base")
     encode = _encoder(tokenizer)
     renderers = {
@@ -227,11 +249,13 @@ def fine_tune_both(config: DemoConfig, data_dir: Path | None, out: Path, log: Lo
 def evaluate(
     config: DemoConfig, data_dir: Path | None, out: Path, name: str, log: Log
 ) -> tuple[Path, bool]:
-    """Task pack + spectra (against the base for the fine-tunes) + card, via run_pipeline."""
+    """Task pack + spectra (against the base for the fine-tunes) + card, via run_pipeline;
+    a fine-tune's card takes the base, evaluated on the same items, as its reference."""
     from shadow_suite.run import EvalSettings, run_pipeline
 
     model_dir = (out / "models" / name).resolve()
     base = None if name == "base" else str((out / "models" / "base").resolve())
+    references = [] if name == "base" else [out / "runs" / "base" / "eval"]
     settings = EvalSettings(
         model="hf",
         model_args=f"pretrained={model_dir},dtype=float32",
@@ -242,32 +266,40 @@ def evaluate(
         batch_size=config.eval_batch_size,
         device="cpu",
     )
-    outcome = run_pipeline(settings, out / "runs" / name, base=base, spectra_device="cpu")
+    outcome = run_pipeline(
+        settings,
+        out / "runs" / name,
+        base=base,
+        spectra_device="cpu",
+        references=references,
+        evaluate_base=False,  # evaluated once, as runs/base
+    )
     for note in outcome.notes:
         log(f"{name}: {note}")
     return outcome.card_dir / "card.json", "eval" in outcome.skipped
 
 
 @contextmanager
-def _quiet_lm_eval_all_cores() -> Iterator[None]:
-    """Every core for torch, lm-eval's per-task notices hidden (they drown the progress);
-    both restored afterwards, since the caller may be a longer-lived process (a test run)."""
+def _quiet_lm_eval_fixed_threads(threads: int) -> Iterator[None]:
+    """A fixed torch thread count for every step (training and scoring: the same numbers on
+    any machine), lm-eval's per-task notices hidden (they drown the progress); both restored
+    afterwards, since the caller may be a longer-lived process (a test run)."""
     import torch
 
     logger = logging.getLogger("lm_eval")
-    level, threads = logger.level, torch.get_num_threads()
+    level, before = logger.level, torch.get_num_threads()
     logger.setLevel(logging.ERROR)
-    torch.set_num_threads(_threads())
+    torch.set_num_threads(threads)
     try:
         yield
     finally:
         logger.setLevel(level)
-        torch.set_num_threads(threads)
+        torch.set_num_threads(before)
 
 
 def run_demo(config: DemoConfig, out: str | Path, data_dir: Path | None) -> DemoOutcome:
     """Every step of the demo into ``out``, reusing the ones already done there."""
-    with _quiet_lm_eval_all_cores():
+    with _quiet_lm_eval_fixed_threads(config.train_threads):
         return _run_demo(config, Path(out), data_dir)
 
 
@@ -288,17 +320,25 @@ def _run_demo(config: DemoConfig, root: Path, data_dir: Path | None) -> DemoOutc
     if not build_base(config, data_dir, models["base"], log):
         reused.append("base model")
         log("base: already trained, reused")
-    log(f"[2/{steps}] fine-tunes: benchmark-aligned and coverage-expanding")
-    trained = fine_tune_both(config, data_dir, root, log)
+    cards: dict[str, Path] = {}
+    log(
+        f"[2/{steps}] base: lm-eval {', '.join(config.tasks)} (--limit {config.n_items}), "
+        "spectra, card (the fine-tunes' reference)"
+    )
+    cards["base"], skipped = evaluate(config, data_dir, root, "base", log)
+    if skipped:
+        reused.append("base evaluation")
+    evaluated = evaluated_rows(root / "runs" / "base" / "eval", config.benchmarks)
+    log(f"[3/{steps}] fine-tunes: benchmark-aligned and coverage-expanding")
+    trained = fine_tune_both(config, data_dir, root, log, evaluated)
     reused += [f"{n} model" for n in MODEL_NAMES[1:] if n not in trained]
     if not trained:
         log("fine-tunes: already trained, reused")
 
-    cards: dict[str, Path] = {}
-    for i, name in enumerate(MODEL_NAMES, start=3):
+    for i, name in enumerate(MODEL_NAMES[1:], start=4):
         log(
             f"[{i}/{steps}] {name}: lm-eval {', '.join(config.tasks)} (--limit "
-            f"{config.n_items}), spectra, card"
+            f"{config.n_items}), spectra, card against the base"
         )
         cards[name], skipped = evaluate(config, data_dir, root, name, log)
         if skipped:

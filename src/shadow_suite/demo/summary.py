@@ -23,10 +23,18 @@ class SummaryRow:
     model: str
     benchmark_score: float | None
     ood_score: float | None
-    shadow_gap: float | None
-    ci_low: float | None
-    ci_high: float | None
-    significant: bool
+    verdict_class: str
+    """The card's class: benchmark_specific, no_evidence, inconclusive (against the base),
+    no_reference (the base itself), no_verdict."""
+    delta: float | None
+    """The model's gap minus the base's on the same items (fractions), the headline."""
+    delta_ci_low: float | None
+    delta_ci_high: float | None
+    p_value: float | None
+    family_delta: dict[str, float | None]
+    """content / format / hard family deltas against the base."""
+    excluded: dict[str, str]
+    """Rows the gates kept out of the verdict, with the reason."""
     benchmarks: dict[str, BenchmarkScores]
     update_effective_rank: float | None
     """Mean entropy effective rank of ΔW = W - W0 over the matrices (None for the base)."""
@@ -55,20 +63,32 @@ def read_update_ranks(paths: Mapping[str, Path]) -> dict[str, float | None]:
 
 
 def summary_row(name: str, card: Mapping[str, Any], update_rank: float | None) -> SummaryRow:
-    h = card["gap"]["headline"]
+    gap = card["gap"]
+    h = gap["headline"]
     spectral = card.get("spectral") or {}
     update = spectral.get("update_summary") or {}
+    reference = gap.get("reference") or {}
+    variant_acc: dict[str, float | None] = {}
+    for b in gap["benchmarks"]:
+        accs = [v.get("acc_variant") for v in b.get("variants", [])]
+        accs = [a for a in accs if a is not None]
+        variant_acc[b["benchmark"]] = sum(accs) / len(accs) if accs else None
     return SummaryRow(
         model=name,
-        benchmark_score=h["benchmark_score"],
-        ood_score=h["ood_score"],
-        shadow_gap=h["shadow_gap"],
-        ci_low=h["ci_low"],
-        ci_high=h["ci_high"],
-        significant=bool(h["significant"]),
+        benchmark_score=h.get("benchmark_score"),
+        ood_score=h.get("ood_score"),
+        verdict_class=str(h.get("verdict_class")),
+        delta=h.get("delta"),
+        delta_ci_low=h.get("delta_ci_low"),
+        delta_ci_high=h.get("delta_ci_high"),
+        p_value=h.get("p_value"),
+        family_delta={f["family"]: f.get("delta") for f in reference.get("families", [])},
+        excluded={str(k): str(v) for k, v in (h.get("excluded") or {}).items()},
         benchmarks={
-            b["benchmark"]: BenchmarkScores(b["acc_orig"], b["acc_variant"], bool(b["at_chance"]))
-            for b in card["gap"]["benchmarks"]
+            b["benchmark"]: BenchmarkScores(
+                b["acc_orig"], variant_acc[b["benchmark"]], bool(b["at_chance"])
+            )
+            for b in gap["benchmarks"]
         },
         update_effective_rank=update_rank,
         update_relative_change=update.get("relative_change"),
@@ -95,27 +115,31 @@ def _num(x: float | None, digits: int = 1) -> str:
 
 
 def format_table(rows: list[SummaryRow]) -> str:
-    """A plain-text table: the headline, then each benchmark's original vs variant accuracy."""
+    """A plain-text table: the verdict against the base, then each benchmark's original vs
+    mean variant accuracy."""
     names = sorted({b for r in rows for b in r.benchmarks})
+    families = sorted({f for r in rows for f in r.family_delta})
     header = [
         "model",
-        "benchmark",
-        "OOD",
-        "shadow gap (pts) [95% CI]",
+        "verdict vs base",
+        "delta (pts) [95% CI]",
+        "p",
+        *[f"{f} delta" for f in families],
         "update eff. rank",
         "|dW|/|W0|",
         *[f"{b} orig/variants" for b in names],
     ]
     body = []
     for r in rows:
-        gap = _pts(r.shadow_gap)
-        if r.shadow_gap is not None:
-            gap += f" [{_pts(r.ci_low)}, {_pts(r.ci_high)}]" + (" *" if r.significant else "")
+        delta = _pts(r.delta)
+        if r.delta is not None:
+            delta += f" [{_pts(r.delta_ci_low)}, {_pts(r.delta_ci_high)}]"
         cells = [
             r.model,
-            _pct(r.benchmark_score),
-            _pct(r.ood_score),
-            gap,
+            r.verdict_class,
+            delta,
+            "n/a" if r.p_value is None else f"{r.p_value:.3g}",
+            *[_pts(r.family_delta.get(f)) for f in families],
             _num(r.update_effective_rank),
             _num(r.update_relative_change, 3),
         ]
@@ -134,8 +158,13 @@ def format_table(rows: list[SummaryRow]) -> str:
     ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     notes = (
-        "benchmark / OOD: mean original / variant accuracy on paired items over the benchmarks "
-        "in the card's headline (those above chance); * = the gap's interval excludes 0; "
-        "(chance) = not significantly above chance, left out of the headline."
+        "delta: the model's reformatting gap minus the base's on the same items (content and "
+        "format families; the card's headline), with its paired bootstrap CI and one-sided "
+        "permutation p; the base is the reference, so its own row has no verdict. orig / "
+        "variants: accuracy on the original items and mean over the variant rows; (chance) = "
+        "orig not significantly above chance."
     )
+    excluded = [f"  {r.model}: {k}: {v}" for r in rows for k, v in r.excluded.items()]
+    if excluded:
+        notes += "\nRows kept out of the verdict by the gates:\n" + "\n".join(excluded)
     return "\n".join(lines) + "\n" + notes

@@ -69,6 +69,8 @@ class TrainSettings:
     warmup_steps: int
     weight_decay: float = 0.01
     seed: int = 0
+    threads: int = 1
+    """Torch intra-op threads while training (fixed: see :func:`train`)."""
 
     @property
     def steps(self) -> int:
@@ -84,7 +86,25 @@ def lr_at(step: int, settings: TrainSettings) -> float:
 
 
 def train(model: Any, stream: TokenStream, settings: TrainSettings, log: Log, label: str) -> dict:
-    """Train ``model`` in place on ``stream`` (next-token loss on every token); returns stats."""
+    """Train ``model`` in place on ``stream`` (next-token loss on every token); returns stats.
+
+    Reproducible: seeded initial state and data order, deterministic kernels, and a fixed
+    thread count whatever the machine has (CPU kernels split reductions by thread count, and
+    another split rounds otherwise; over hundreds of steps that gives another model). The
+    caller's thread count and determinism setting are restored afterwards."""
+    import torch
+
+    threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
+    torch.set_num_threads(settings.threads)
+    torch.use_deterministic_algorithms(True)
+    try:
+        return _train(model, stream, settings, log, label)
+    finally:
+        torch.set_num_threads(threads)
+        torch.use_deterministic_algorithms(deterministic)
+
+
+def _train(model: Any, stream: TokenStream, settings: TrainSettings, log: Log, label: str) -> dict:
     import torch
 
     per_step = settings.seq_len * settings.batch_size
@@ -130,6 +150,9 @@ def train(model: Any, stream: TokenStream, settings: TrainSettings, log: Log, la
             )
     model.eval()
     return {
+        "threads": settings.threads,
+        "torch": torch.__version__,
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "steps": settings.steps,
         "tokens": settings.tokens,
         "seconds": round(time.perf_counter() - started, 2),
