@@ -4,8 +4,9 @@ report card, in one command.
 Three stages, each writing into its own folder under ``--out`` and kept there:
 
 * ``eval/``    lm-eval's output (results JSON + per-sample JSONL), through lm-eval's Python
-  API with samples logged. Model responses are cached in ``eval/lm_cache`` (lm-eval's own
-  request cache), so an interrupted evaluation resumes where it stopped.
+  API with samples logged. Model responses are cached in ``lm_cache/eval-<settings hash>``
+  beside it (lm-eval's own request cache, outside the stage folder and keyed by the
+  settings), so an interrupted evaluation resumes where it stopped.
 * ``spectra/`` the spectral engine's output, when the weights are a local folder or a hub id
   that can be downloaded (its per-tensor cache makes an interrupted run resume too).
 * ``base/``    with ``--base``: the base model evaluated exactly like the model (same tasks,
@@ -14,25 +15,32 @@ Three stages, each writing into its own folder under ``--out`` and kept there:
 * ``card/``    card.json, card.html, card.md, items.parquet; the verdict is relative to the
   base and any ``--reference`` models.
 
-A stage is finished when its ``stage.json`` (the settings it ran with) exists; a rerun with
-the same settings skips it, one with other settings is refused rather than mixing results.
+A stage is finished when its ``stage.json`` (the settings it ran with) exists: each stage runs
+into a fresh temporary folder renamed into place with its marker (``shadow_suite.stage``), so a
+killed run leaves nothing half-written. Every stage's marker is checked before any work: a rerun
+with the same settings skips it, one with other settings (another ``--base``, ``--limit``,
+seed...) is refused with one line naming the setting, rather than mixing results.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import importlib.util
 import json
 import os
-import time
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from shadow_suite.atomic import check_writable_dir, write_text
 from shadow_suite.errors import ShadowSuiteError
+from shadow_suite.stage import STAGE_FILE, StageBusy, StageMismatch, run_stage, stage_is_done
 
 BACKENDS = ("vllm", "hf", "local-completions")
-STAGE_FILE = "stage.json"
+__all__ = ["STAGE_FILE", "run_pipeline"]
 
 
 @dataclass(frozen=True)
@@ -110,38 +118,132 @@ def check_backend(settings: EvalSettings) -> None:
         )
 
 
+def pack_task_names() -> set[str]:
+    """Every task and group name of the task pack (read from its YAML, no lm-eval import)."""
+    from shadow_suite.lm_eval_plugin import task_pack_dir
+
+    names: set[str] = set()
+    pattern = re.compile(r"^(?:task|group):\s*([A-Za-z0-9_.-]+)\s*$", re.MULTILINE)
+    for path in task_pack_dir().rglob("*.yaml"):
+        names.update(pattern.findall(path.read_text(encoding="utf-8")))
+    return names
+
+
+def check_tasks(tasks: Sequence[str]) -> None:
+    """One line naming an unknown task, before any model is loaded. The pack's names are
+    known without lm-eval; any other name is looked up in lm-eval's task index."""
+    if not tasks:
+        raise ShadowSuiteError("--tasks: no task named (give comma-separated task names)")
+    unknown = [t for t in tasks if t not in pack_task_names()]
+    if not unknown:
+        return
+    from lm_eval.tasks import TaskManager
+
+    known = set(TaskManager().all_tasks)
+    missing = [t for t in unknown if t not in known]
+    if missing:
+        import difflib
+
+        close = difflib.get_close_matches(missing[0], sorted(known | pack_task_names()), n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise ShadowSuiteError(f"--tasks: unknown task {missing[0]!r}{hint}")
+
+
+def check_model_location(what: str, where: str | None) -> None:
+    """A model given as a path must exist; a hub id offline must be in the hub cache."""
+    if not where:
+        return
+    path = Path(where).expanduser()
+    if path.exists():
+        if not path.is_dir():
+            raise ShadowSuiteError(f"{what} {where}: expected a model folder, got a file")
+        return
+    path_like = where.startswith(("/", ".", "~")) or where.count("/") > 1
+    if path_like:
+        raise ShadowSuiteError(f"{what} {where}: no such model folder")
+    if os.environ.get("HF_HUB_OFFLINE") == "1":
+        from huggingface_hub import try_to_load_from_cache
+
+        if not isinstance(try_to_load_from_cache(where, "config.json"), str):
+            raise ShadowSuiteError(
+                f"{what} {where}: not a local folder, not in the hub cache, and the hub is "
+                "offline (HF_HUB_OFFLINE=1)"
+            )
+
+
+def check_backend_installed(model: str) -> None:
+    """The backend's Python extras, named with the pip command that installs them."""
+    needed = {"local-completions": ("tenacity", "aiohttp", "requests"), "hf": ("transformers",)}
+    fix = "pip install 'lm-eval[api]'" if model == "local-completions" else "pip install"
+    for module in needed.get(model, ()):
+        if importlib.util.find_spec(module) is None:
+            command = fix if model == "local-completions" else f"{fix} {module}"
+            raise ShadowSuiteError(
+                f"--model {model} needs the Python package {module!r}: {command}"
+            )
+
+
+def check_run_arguments(
+    settings: EvalSettings, out: Path, weights: str | None = None, base: str | None = None
+) -> None:
+    """Everything ``run`` can check before loading a model, each failure one line."""
+    check_writable_dir(out)
+    if settings.model not in BACKENDS:
+        raise ShadowSuiteError(f"--model {settings.model!r}: use one of {', '.join(BACKENDS)}")
+    if settings.limit is not None and settings.limit < 1:
+        raise ShadowSuiteError(f"--limit {settings.limit}: give a positive number of items")
+    if settings.num_fewshot is not None and settings.num_fewshot < 0:
+        raise ShadowSuiteError(f"--num_fewshot {settings.num_fewshot}: cannot be negative")
+    batch = settings.batch_size
+    if not re.fullmatch(r"auto(:[1-9]\d*)?|[1-9]\d*", str(batch)):
+        raise ShadowSuiteError(f"--batch_size {batch!r}: give a positive number, auto or auto:N")
+    check_backend_installed(settings.model)
+    args = parse_model_args(settings.model_args)
+    if settings.model != "local-completions":
+        if not args.get("pretrained"):
+            raise ShadowSuiteError(f"--model_args {settings.model_args!r}: needs pretrained=...")
+        check_model_location("--model_args pretrained=", str(args["pretrained"]))
+    check_model_location("--weights", weights)
+    check_model_location("--base", base)
+    check_tasks(settings.tasks)
+
+
 def _stage_done(folder: Path, settings: dict[str, Any]) -> bool:
-    marker = folder / STAGE_FILE
-    if not marker.is_file():
-        return False
-    recorded = json.loads(marker.read_text(encoding="utf-8"))
-    if recorded.get("settings") != settings:
-        raise ShadowSuiteError(
-            f"{folder} holds a finished stage run with other settings "
-            f"({recorded.get('settings')}); use another --out"
-        )
-    return True
+    """Kept for callers not yet on ``shadow_suite.stage`` (use ``stage_is_done``)."""
+    return stage_is_done(folder, settings)
 
 
 def _mark_done(folder: Path, settings: dict[str, Any], seconds: float) -> None:
-    marker = folder / STAGE_FILE
-    tmp = marker.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"settings": settings, "seconds": round(seconds, 2)}, indent=1))
-    os.replace(tmp, marker)
+    """Kept for callers not yet on ``shadow_suite.stage``: marks a folder written in place as
+    finished. Not one step with its files; new code runs the stage in ``run_stage``."""
+    marker = {"settings": _jsonable(settings), "seconds": round(seconds, 2)}
+    write_text(folder / STAGE_FILE, json.dumps(marker, indent=1) + "\n")
+
+
+def lm_cache_dir(eval_dir: Path, record: dict[str, Any]) -> Path:
+    """lm-eval's response cache for one evaluation: beside the stage folder (so it survives an
+    interrupted stage) and keyed by its settings (lm-eval keys responses by request only)."""
+    digest = hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()[:16]
+    return eval_dir.parent / "lm_cache" / f"{eval_dir.name}-{digest}"
 
 
 def run_eval(settings: EvalSettings, eval_dir: Path) -> bool:
     """lm-eval with samples logged into ``eval_dir``; False when it was already done."""
     record = _jsonable(asdict(settings))
-    if _stage_done(eval_dir, record):
+    if stage_is_done(eval_dir, record, label="eval"):
         return False
     check_backend(settings)
+    with run_stage(eval_dir, record) as work:
+        _evaluate(settings, work, lm_cache_dir(eval_dir, record))
+    return True
+
+
+def _evaluate(settings: EvalSettings, work: Path, cache: Path) -> None:
+    """lm-eval's run, its results and samples saved into ``work``."""
     from lm_eval import simple_evaluate
     from lm_eval.loggers import EvaluationTracker
     from lm_eval.tasks import TaskManager
 
-    started = time.perf_counter()
-    eval_dir.mkdir(parents=True, exist_ok=True)
     device = settings.device
     if device is None and settings.model == "hf":
         import torch
@@ -150,7 +252,7 @@ def run_eval(settings: EvalSettings, eval_dir: Path) -> bool:
     metadata: dict[str, Any] = {"shadow_seed": settings.seed}
     if settings.data_dir:
         metadata["shadow_data"] = str(Path(settings.data_dir).resolve())
-    tracker = EvaluationTracker(output_path=str(eval_dir))
+    tracker = EvaluationTracker(output_path=str(work))
     results = simple_evaluate(
         model=settings.model,
         model_args=settings.model_args,
@@ -158,7 +260,7 @@ def run_eval(settings: EvalSettings, eval_dir: Path) -> bool:
         num_fewshot=settings.num_fewshot,
         batch_size=settings.batch_size,
         device=device,
-        use_cache=str(eval_dir / "lm_cache" / "responses"),
+        use_cache=str(cache / "responses"),
         limit=settings.limit,
         log_samples=True,
         evaluation_tracker=tracker,
@@ -167,27 +269,24 @@ def run_eval(settings: EvalSettings, eval_dir: Path) -> bool:
         metadata=metadata,
     )
     if results is None:  # only on non-zero ranks of a multi-process run
-        return True
+        return
     samples = results.pop("samples")
     tracker.save_results_aggregated(results=results, samples=samples)
     for task_name in results["configs"]:
         tracker.save_results_samples(task_name=task_name, samples=samples[task_name])
-    _mark_done(eval_dir, record, time.perf_counter() - started)
-    return True
 
 
 def run_spectra(settings: SpectraSettings, spectra_dir: Path, progress: bool = True) -> bool:
     record = _jsonable(asdict(settings))
-    if _stage_done(spectra_dir, record):
+    if stage_is_done(spectra_dir, record, label="spectra"):
         return False
     from shadow_suite.spectral import analyze_model, write_result
 
-    started = time.perf_counter()
-    result = analyze_model(
-        settings.weights, settings.base, device=settings.device, progress=progress
-    )
-    write_result(result, spectra_dir)
-    _mark_done(spectra_dir, record, time.perf_counter() - started)
+    with run_stage(spectra_dir, record) as work:
+        result = analyze_model(
+            settings.weights, settings.base, device=settings.device, progress=progress
+        )
+        write_result(result, work)
     return True
 
 
@@ -235,11 +334,23 @@ def run_pipeline(
     """Eval (the model, then the base on the same items), then spectra (when the weights can
     be read), then the card against the base and ``references``; reruns skip stages."""
     root = Path(out)
+    check_run_arguments(settings, root, weights, base)
     outcome = RunOutcome(root, root / "eval", None, root / "card")
+    base_eval = base_settings(settings, base) if base and evaluate_base else None
+    where = weights_of(settings, weights)
+    spectra_settings = None
+    if where is not None and (Path(where).is_dir() or os.environ.get("HF_HUB_OFFLINE") != "1"):
+        spectra_settings = SpectraSettings(where, base, spectra_device)
+    # every stage is checked before any work: a rerun with other settings (another --base,
+    # --limit, seed ...) is refused now, not after an evaluation or as a printed note
+    stage_is_done(outcome.eval_dir, _jsonable(asdict(settings)), label="eval")
+    if base_eval is not None:
+        stage_is_done(root / "base" / "eval", _jsonable(asdict(base_eval)), label="base eval")
+    if spectra_settings is not None:
+        stage_is_done(root / "spectra", _jsonable(asdict(spectra_settings)), label="spectra")
     if not run_eval(settings, outcome.eval_dir):
         outcome.skipped.append("eval")
     refs: list[str | os.PathLike[str]] = []
-    base_eval = base_settings(settings, base) if base and evaluate_base else None
     if base and evaluate_base and base_eval is None:
         outcome.notes.append(
             "base not evaluated: a served model's base needs its own server; evaluate it with "
@@ -252,20 +363,25 @@ def run_pipeline(
         run_card(outcome, None, card_dir=root / "base" / "card", eval_dir=outcome.base_eval_dir)
         refs.append(outcome.base_eval_dir)
     refs += list(references)
-    where = weights_of(settings, weights)
     if where is None:
         outcome.notes.append("no spectra: the weights are unknown (pass --weights DIR)")
-    elif not Path(where).is_dir() and os.environ.get("HF_HUB_OFFLINE") == "1":
+    elif spectra_settings is None:
         outcome.notes.append(f"no spectra: {where} is not a local folder and the hub is offline")
     else:
         spectra_dir = root / "spectra"
         try:
-            if not run_spectra(SpectraSettings(where, base, spectra_device), spectra_dir, progress):
+            if not run_spectra(spectra_settings, spectra_dir, progress):
                 outcome.skipped.append("spectra")
             outcome.spectra_dir = spectra_dir
+        except (StageMismatch, StageBusy):
+            raise
         except ShadowSuiteError as err:
             outcome.notes.append(f"no spectra: {err}")
-    run_card(outcome, base, refs)
+    # the card names a base only when it was analysed: its weights compared, or it evaluated
+    analysed_base = base if base and (outcome.spectra_dir or base_eval is not None) else None
+    if base and analysed_base is None:
+        outcome.notes.append(f"the card names no base: {base} was neither evaluated nor compared")
+    run_card(outcome, analysed_base, refs)
     return outcome
 
 
@@ -323,6 +439,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from shadow_suite.taskpack import resolve_seed
 
     data_dir = resolve_data_dir(args.data)
+    check_writable_dir(args.out)
     settings = EvalSettings(
         model=args.model,
         model_args=args.model_args,

@@ -12,7 +12,6 @@ import dataclasses
 import json
 import math
 import os
-import tempfile
 import types
 import typing
 from dataclasses import dataclass, field
@@ -290,15 +289,10 @@ def load_card(path: str | os.PathLike[str]) -> Card:
 
 
 def write_text_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """``path`` replaced atomically, fsynced, with the user's normal permissions."""
+    from shadow_suite.atomic import write_text
+
+    write_text(path, text)
 
 
 def card_json(card: Card) -> str:

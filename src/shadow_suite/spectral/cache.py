@@ -5,7 +5,9 @@ an update), the method and ``METHOD_VERSION``. Keying on the tensor's own bytes 
 the whole file means no pass over a multi-GB shard is needed before resuming, identical tensors
 (tied embeddings, layers a fine-tune left untouched) are computed once, and a re-saved shard
 with unchanged tensors still hits. Entries are ``.npz`` files written to a temporary name and
-moved into place with ``os.replace``, so a killed run never leaves a half-written entry.
+moved into place with ``os.replace`` (``shadow_suite.atomic``), so a killed run never leaves a
+half-written entry; an entry damaged anyway (an empty or truncated file, a disk error, another
+tool) is removed and recomputed, never an error.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from shadow_suite import atomic
 
 # Bump when any computed number would change for the same input.
 METHOD_VERSION = "spectral-1"
@@ -53,9 +56,12 @@ def load_entry(cache_dir: Path | None, key: str) -> dict[str, Any] | None:
         with np.load(path, allow_pickle=False) as data:
             entry = {name: data[name] for name in data.files}
         entry["metrics"] = json.loads(str(entry["metrics"]))
+        if not isinstance(entry["metrics"], dict):
+            raise ValueError("metrics is not an object")
         return entry
-    except (OSError, ValueError, KeyError):
-        return None  # damaged entry: recompute and overwrite
+    except Exception:  # any damage (EOFError, BadZipFile, zlib.error ...): recompute
+        path.unlink(missing_ok=True)
+        return None
 
 
 def store_entry(
@@ -64,12 +70,6 @@ def store_entry(
     if cache_dir is None:
         return
     path = _entry_path(cache_dir, key)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npz")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, metrics=np.array(json.dumps(metrics)), **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic.write_with(
+        path, lambda handle: np.savez(handle, metrics=np.array(json.dumps(metrics)), **arrays)
+    )

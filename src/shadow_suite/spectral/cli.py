@@ -59,9 +59,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from shadow_suite.atomic import check_writable_dir
     from shadow_suite.spectral.engine import analyze_model
     from shadow_suite.spectral.result import write_result
 
+    out = Path(args.out) if args.out else Path(f"spectra-{Path(args.model).name}")
+    check_writable_dir(out)  # before any compute: an unwritable --out would lose it all
+    if not args.no_cache and args.cache_dir != "default":
+        check_writable_dir(args.cache_dir, "--cache-dir")
     result = analyze_model(
         args.model,
         args.base,
@@ -76,7 +81,6 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         workers=args.workers,
     )
-    out = Path(args.out) if args.out else Path(f"spectra-{Path(args.model).name}")
     path = write_result(result, out)
     counts = result.document["counts"]
     timings = result.document["timings"]

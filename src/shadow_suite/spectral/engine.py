@@ -55,12 +55,29 @@ MIN_MATCHED_SHARE = 0.5
 TRIM_EVERY_BYTES = 256 << 20
 
 
+# Only these kinds can grow by rows when tokens are added to the vocabulary.
+VOCABULARY_KINDS = ("embedding", "lm_head")
+
+
 @dataclass(frozen=True)
 class Job:
     info: TensorInfo
     base: TensorInfo | None
     shared_rows: int | None  # compare only the first rows (vocabulary grown by added tokens)
     note: str | None
+
+
+def _grown_vocabulary(info: TensorInfo, candidate: TensorInfo) -> bool:
+    """Rows added to an embedding or lm_head (new tokens), columns unchanged: the one shape
+    change that is compared (on the base's rows). Any other mismatch is a listed skip."""
+    return (
+        len(info.shape) == 2
+        and len(candidate.shape) == 2
+        and module_kind(info.name) in VOCABULARY_KINDS
+        and info.shape[1] == candidate.shape[1]
+        and info.shape[0] > candidate.shape[0]
+        and candidate.skip_reason() is None
+    )
 
 
 @dataclass
@@ -156,19 +173,13 @@ def _plan(
                 only_in_model.append(info.name)
             elif candidate.shape == info.shape and candidate.skip_reason() is None:
                 base_info = candidate
-            elif (
-                len(info.shape) == 2
-                and len(candidate.shape) == 2
-                and info.shape[1] == candidate.shape[1]
-                and candidate.skip_reason() is None
-            ):
+            elif _grown_vocabulary(info, candidate):
                 base_info = candidate
-                shared_rows = min(info.shape[0], candidate.shape[0])
+                shared_rows = candidate.shape[0]
                 grown = info.shape[0] - candidate.shape[0]
                 note = (
-                    f"compared the {shared_rows} shared rows "
-                    f"({'grown' if grown > 0 else 'shrunk'} by {abs(grown)} rows vs base, "
-                    "e.g. added tokens)"
+                    f"grown vocabulary: compared the {shared_rows} shared rows "
+                    f"(grown by {grown} rows vs base: added tokens)"
                 )
                 mismatched.append(
                     {
@@ -179,12 +190,18 @@ def _plan(
                     }
                 )
             else:
+                why = (
+                    f"base tensor skipped ({candidate.skip_reason()})"
+                    if candidate.shape == info.shape
+                    else f"shape {list(info.shape)} vs base {list(candidate.shape)}"
+                )
+                note = f"not compared with the base: {why}"
                 mismatched.append(
                     {
                         "name": info.name,
                         "shape": list(info.shape),
                         "base_shape": list(candidate.shape),
-                        "note": "not compared",
+                        "note": note,
                     }
                 )
             matched += base_info is not None
@@ -215,6 +232,17 @@ def _plan(
             "shape_mismatch": mismatched,
         }
     return jobs, skipped, report
+
+
+def _nothing_selected(model: Checkpoint, modules: str | None, skipped: list[dict[str, Any]]) -> str:
+    """The one line for a selection without a single matrix to analyse."""
+    if modules and not skipped:
+        count = len(model.tensors)
+        return f"--modules {modules!r} matches none of the {count} tensors of {model.root}"
+    where = f"of {model.root}" + (f" matched by --modules {modules!r}" if modules else "")
+    reasons = sorted({str(s["reason"]).split(":")[0] for s in skipped})
+    shown = "; ".join(reasons[:3]) + (" ..." if len(reasons) > 3 else "")
+    return f"no weight matrix to analyse: all {len(skipped)} tensors {where} are skipped ({shown})"
 
 
 def _digest(info: TensorInfo, raw: bytearray | None) -> str:
@@ -386,6 +414,10 @@ def analyze_model(
     ``workers``: tensors decomposed at once (default: the CPU count on CPU, 1 on a GPU).
     """
     started = time.perf_counter()
+    if top_k < 1:
+        raise ShadowSuiteError(f"--top-k {top_k}: give a positive number")
+    if workers is not None and workers < 1:
+        raise ShadowSuiteError(f"--workers {workers}: give a positive number")
     device = resolve_device(device)
     method = "svd" if exact_svd else "gram"
     try:
@@ -402,6 +434,8 @@ def analyze_model(
     model = open_checkpoint(model_dir, allow_pickle=allow_pickle)
     base = open_checkpoint(base_dir, allow_pickle=allow_pickle) if base_dir is not None else None
     jobs, skipped, match_report = _plan(model, base, pattern)
+    if not jobs:
+        raise ShadowSuiteError(_nothing_selected(model, modules, skipped))
 
     hashes: dict[Path, str] = {}
     hasher = None
@@ -460,6 +494,7 @@ def analyze_model(
             row["cache_key"] = loaded.key or None
             if loaded.job.base is not None:
                 row["base_shape"] = str(list(loaded.job.base.shape))
+            if loaded.job.note is not None:
                 row["base_note"] = loaded.job.note
             rows.append(row)
             if "singular_values" in entry:

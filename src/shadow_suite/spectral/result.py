@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +53,7 @@ from typing import IO, Any
 import numpy as np
 import pandas as pd
 
+from shadow_suite import atomic
 from shadow_suite.errors import ShadowSuiteError
 
 SCHEMA = "shadow-suite.spectra"
@@ -77,20 +77,20 @@ class SpectralResult:
 
 
 def _atomic(path: Path, write: Callable[[IO[bytes]], None]) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            write(handle)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic.write_with(path, write)
 
 
 def write_result(result: SpectralResult, out_dir: str | os.PathLike[str]) -> Path:
-    """Write the three files into ``out_dir``; returns the path of spectra.json."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    """Write the three files into ``out_dir``, replacing an earlier set as a whole (so two runs
+    into one folder never leave the JSON of one beside the table of the other); returns the
+    path of spectra.json."""
+    final = Path(out_dir)
+    with atomic.output_set(final) as out:
+        _write_files(result, out)
+    return final / SUMMARY_JSON
+
+
+def _write_files(result: SpectralResult, out: Path) -> None:
     arrays = {f"sv::{k}": v.astype(np.float32) for k, v in result.singular_values.items()}
     arrays.update(
         {f"update_sv::{k}": v.astype(np.float32) for k, v in result.update_singular_values.items()}
@@ -107,7 +107,6 @@ def write_result(result: SpectralResult, out_dir: str | os.PathLike[str]) -> Pat
     result.document["files"] = {"table": table_name, "singular_values": SINGULAR_VALUES}
     text = json.dumps(result.document, indent=1, allow_nan=False)
     _atomic(out / SUMMARY_JSON, lambda h: h.write(text.encode("utf-8")))
-    return out / SUMMARY_JSON
 
 
 def load_spectra(path: str | os.PathLike[str]) -> SpectralResult:
