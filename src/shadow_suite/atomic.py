@@ -108,8 +108,13 @@ def check_writable_dir(path: str | os.PathLike[str], what: str = "--out") -> Pat
         probe = probe.parent
     if not probe.is_dir():
         raise ShadowSuiteError(f"{what} {folder}: {probe} is not a folder")
-    if not os.access(probe, os.W_OK | os.X_OK):
-        raise ShadowSuiteError(f"{what} {folder}: {probe} is not writable")
+    try:  # a real probe: os.access says yes to root on read-only or special file systems
+        with tempfile.TemporaryFile(dir=probe, prefix=".shadow-suite-probe-"):
+            pass
+    except OSError as err:
+        raise ShadowSuiteError(
+            f"{what} {folder}: {probe} is not writable ({err.strerror or err})"
+        ) from None
     return folder
 
 

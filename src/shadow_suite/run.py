@@ -153,20 +153,21 @@ def check_model_location(what: str, where: str | None) -> None:
     """A model given as a path must exist; a hub id offline must be in the hub cache."""
     if not where:
         return
+    what = what if what.endswith("=") else what + " "
     path = Path(where).expanduser()
     if path.exists():
         if not path.is_dir():
-            raise ShadowSuiteError(f"{what} {where}: expected a model folder, got a file")
+            raise ShadowSuiteError(f"{what}{where}: expected a model folder, got a file")
         return
     path_like = where.startswith(("/", ".", "~")) or where.count("/") > 1
     if path_like:
-        raise ShadowSuiteError(f"{what} {where}: no such model folder")
+        raise ShadowSuiteError(f"{what}{where}: no such model folder")
     if os.environ.get("HF_HUB_OFFLINE") == "1":
         from huggingface_hub import try_to_load_from_cache
 
         if not isinstance(try_to_load_from_cache(where, "config.json"), str):
             raise ShadowSuiteError(
-                f"{what} {where}: not a local folder, not in the hub cache, and the hub is "
+                f"{what}{where}: not a local folder, not in the hub cache, and the hub is "
                 "offline (HF_HUB_OFFLINE=1)"
             )
 
