@@ -72,7 +72,7 @@ def test_pretraining_text_holds_no_evaluated_item(
     gsm8k, _ = load_split("gsm8k", "train", benchmark_data)
     dev, _ = load_split("mmlu", "dev", benchmark_data)
     texts = corpus.pretraining_texts(gsm8k[:500], dev, [], seed=0)
-    assert len(texts) == 500 + len(dev)
+    assert len(texts) == 500 + 2 * len(dev)  # each practice item in cloze and lettered form
     joined = "\n".join(texts)
     for fact in facts:
         assert fact.question not in joined

@@ -32,11 +32,15 @@ def test_card_round_trips_through_json(card: Card, tmp_path: Path) -> None:
 
 def test_card_content_is_the_analysis(card: Card) -> None:
     head = card.gap.headline
-    # winogrande at 50% with 2 options is at chance: left out, and said so
-    assert "winogrande" in head.excluded
+    # winogrande at 50% with 2 options sits at the chance floor in both forms: no verdict
+    assert head.excluded["winogrande/lettered"].startswith("below_floor")
     assert head.benchmarks == ["arc_challenge", "gsm8k", "mmlu"]
-    assert head.significant and head.shadow_gap > 0
-    assert head.verdict.startswith("Benchmark shadow")
+    # a gap, but a single card makes no claim about training
+    assert head.verdict_class == "no_reference"
+    assert head.reformat_gap is not None and head.ci_low > 0
+    assert card.items is not None and set(card.items["benchmark"]) == {
+        "arc_challenge", "gsm8k", "mmlu", "winogrande"
+    }
 
 
 @pytest.mark.parametrize(
@@ -46,7 +50,14 @@ def test_card_content_is_the_analysis(card: Card) -> None:
         (lambda d: d.update(schema_version=SCHEMA_VERSION + 1), "newer than this shadow-suite"),
         (lambda d: d.update(schema="something.else"), "not a shadow-suite report card"),
         (lambda d: d.pop("schema_version"), "schema_version missing"),
-        (lambda d: d["gap"]["headline"].pop("verdict"), r"gap\.headline\.verdict: missing"),
+        (
+            lambda d: d["gap"]["headline"].pop("verdict_class"),
+            r"gap\.headline\.verdict_class: missing",
+        ),
+        (
+            lambda d: d["gap"]["headline"].update(verdict_class="shadow"),
+            r"gap\.headline\.verdict_class: 'shadow' is not one of",
+        ),
         (lambda d: d["model"].update(name=3), r"model\.name: expected a string"),
     ],
 )
@@ -76,27 +87,30 @@ def test_html_is_self_contained_and_escaped(card: Card) -> None:
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)
     assert page.count("<svg") >= 2
     for needle in (
-        "shadow gap",
-        card.gap.headline.verdict.split(":")[0],
+        "reformatting gap",
+        "no claim about training",
         "Method notes",
         "Holm",
         "chance",
         "Provenance",
-        "AT CHANCE",  # winogrande
+        "below floor",  # winogrande's gate
         "relabeled",
     ):
         assert needle in page, needle
+    # a card without a reference never calls anything a shadow
+    assert "shadow gap" not in page.lower() and "benchmark shadow" not in page.lower()
 
 
 def test_markdown_has_tables_and_escapes(card: Card) -> None:
     text = render_markdown(card)
     assert HOSTILE_NAME not in text
     assert "&lt;script&gt;" in text
-    assert "| variant | paired |" in text
+    assert "| variant | family | gate |" in text
     assert "## Method notes" in text
-    assert "winogrande: original accuracy" in text  # at-chance warning
+    assert "winogrande/lettered: at the chance floor" in text  # the gate, in words
     h = card.gap.headline
-    assert f"{100 * h.shadow_gap:+.1f}" in text
+    assert f"{100 * h.reformat_gap:+.1f}" in text
+    assert "benchmark shadow" not in text.lower()
 
 
 def test_schema_doc_names_every_field() -> None:

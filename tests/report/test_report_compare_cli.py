@@ -31,10 +31,25 @@ def test_report_then_compare(tmp_path: Path, capsys: pytest.CaptureFixture[str])
         for file in ("card.json", "card.html", "card.md"):
             assert (tmp_path / f"card_{name}" / file).stat().st_size > 0
     out = capsys.readouterr().out
-    assert "Benchmark shadow" in out  # model a: variants lose 30% of right answers
+    # single cards: gaps, never a claim about training
+    assert "no claim about training" in out and "shadow" not in out.lower()
     card_b = load_card(tmp_path / "card_b")
-    assert not card_b.gap.headline.significant  # model b: identical answers, gap 0
-    assert card_b.gap.headline.shadow_gap == 0.0
+    assert card_b.gap.headline.reformat_gap == 0.0  # model b: identical answers, gap 0
+    assert (tmp_path / "card_b" / "items.parquet").is_file()
+
+    # model a against model b as reference, on the same items: a benchmark-specific gap
+    code = main(["report", str(tmp_path / "a"), "--reference", str(tmp_path / "card_b"),
+                 "--out", str(tmp_path / "card_ab"), "--n-boot", "300"])  # fmt: skip
+    assert code == 0
+    assert "Benchmark-specific gap against 1 reference model" in capsys.readouterr().out
+    card_ab = load_card(tmp_path / "card_ab")
+    assert card_ab.gap.headline.verdict_class == "benchmark_specific"
+    assert card_ab.gap.reference is not None
+    assert card_ab.gap.reference.references == [HOSTILE_NAME]
+    # and the other way round there is nothing benchmark-specific
+    code = main(["report", str(tmp_path / "b"), "--reference", str(tmp_path / "card_a"),
+                 "--out", str(tmp_path / "card_ba"), "--n-boot", "300"])  # fmt: skip
+    assert load_card(tmp_path / "card_ba").gap.headline.verdict_class == "no_evidence"
 
     code = main(
         [
@@ -63,10 +78,10 @@ def test_comparison_table_numbers_come_from_the_cards(tmp_path: Path) -> None:
     frame = comparison_table([card, card])
     assert list(frame["model"]) == ["same/model", "same/model #2"]
     row = frame.iloc[0]
-    assert row["shadow_gap"] == pytest.approx(card.gap.headline.shadow_gap)
-    assert row["benchmark_score"] - row["ood_score"] == pytest.approx(row["shadow_gap"])
-    assert row["gap_mmlu"] == pytest.approx(
-        next(b.gap for b in card.gap.benchmarks if b.benchmark == "mmlu")
+    assert row["reformat_gap"] == pytest.approx(card.gap.headline.reformat_gap)
+    assert row["benchmark_score"] == pytest.approx(card.gap.headline.benchmark_score)
+    assert row["acc_mmlu"] == pytest.approx(
+        next(b.acc_orig for b in card.gap.benchmarks if b.benchmark == "mmlu")
     )
     paths = write_comparison([card], tmp_path / "one")
     assert paths.html.is_file()
@@ -78,6 +93,18 @@ def test_comparison_table_numbers_come_from_the_cards(tmp_path: Path) -> None:
         (["report", "{tmp}/empty", "--out", "{tmp}/o"], "no lm-eval results_*.json"),
         (["report", "{tmp}/missing", "--out", "{tmp}/o"], "no such file or folder"),
         (["compare", "{tmp}/old.json", "--out", "{tmp}/o"], "older than the supported"),
+        (
+            ["report", "{tmp}/run", "--reference", "{tmp}/old.json", "--out", "{tmp}/o"],
+            "older than the supported",
+        ),
+        (
+            ["report", "{tmp}/run", "--reference", "{tmp}/other_seed", "--out", "{tmp}/o"],
+            "made with shadow_seed 7",
+        ),
+        (
+            ["report", "{tmp}/run", "--reference", "{tmp}/fewer", "--out", "{tmp}/o"],
+            "lacks",
+        ),
         (["compare", "{tmp}/empty", "--out", "{tmp}/o"], "no such card"),
         (
             ["report", "{tmp}/run", "--spectra", "{tmp}/nospec.json", "--out", "{tmp}/o"],
@@ -90,6 +117,17 @@ def test_cli_bad_input_is_one_line_no_traceback(
 ) -> None:
     (tmp_path / "empty").mkdir()
     make_run(tmp_path / "run")
+    make_run(tmp_path / "other_seed", "org/other")
+    for path in (tmp_path / "other_seed").rglob("*.jsonl"):  # variants made with seed 7
+        path.write_text(path.read_text().replace('"shadow_seed": 1234', '"shadow_seed": 7'))
+    make_run(tmp_path / "fewer", "org/fewer")
+    for path in (tmp_path / "fewer").rglob("samples_shadow_mmlu_orig_*.jsonl"):
+        lines = path.read_text().splitlines(keepends=True)
+        path.write_text("".join(lines[:-5]))  # five items fewer than the target
+    for path in (tmp_path / "fewer").rglob("results_*.json"):
+        data = json.loads(path.read_text())
+        data["n-samples"]["shadow_mmlu_orig"]["effective"] -= 5
+        path.write_text(json.dumps(data))
     (tmp_path / "old.json").write_text(
         json.dumps({"schema": "shadow-suite.card", "schema_version": 0})
     )

@@ -212,21 +212,24 @@ def load_reference(path: str | os.PathLike[str]) -> ReferenceItems:
     folder = Path(path)
     if not folder.exists():
         raise ShadowSuiteError(f"reference {folder}: no such file or folder")
-    if folder.is_file() and folder.name == "card.json":
-        folder = folder.parent
-    if (folder / "card" / "card.json").is_file():
-        folder = folder / "card"
-    if (folder / "card.json").is_file():
-        card = load_card(folder)
+    card_file: Path | None = None
+    if folder.is_file() and folder.suffix == ".json" and not folder.name.startswith("results_"):
+        card_file = folder
+    elif (folder / "card" / "card.json").is_file():
+        card_file = folder / "card" / "card.json"
+    elif (folder / "card.json").is_file():
+        card_file = folder / "card.json"
+    if card_file is not None:
+        card = load_card(card_file)
         if card.items is None:
             raise ShadowSuiteError(
-                f"reference {folder}: card has no items.parquet beside it; regenerate it with "
-                "`shadow-suite report`"
+                f"reference {card_file.parent}: card has no items.parquet beside it; "
+                "regenerate it with `shadow-suite report`"
             )
         return ReferenceItems(
             name=card.model.name,
             items=card.items,
-            source=str(folder),
+            source=str(card_file.parent),
             n_shot=dict(card.provenance.n_shot),
             tokenizer=None,
         )

@@ -121,7 +121,7 @@ def render_compare_html(cards: Sequence[Card], frame: pd.DataFrame) -> str:
         f"<figure>{chart}<figcaption>Each dot is a model: its benchmark score (mean original "
         "accuracy on paired items over the benchmarks in its headline) against its OOD score "
         "(the same on the reformatted variants). Below the dashed diagonal the model does worse "
-        "out of distribution; the vertical distance is its shadow gap.</figcaption></figure>"
+        "out of distribution; the vertical distance is its reformatting gap.</figcaption></figure>"
         f"<h2>Table</h2>{table}<h2>Verdicts</h2><ul>{verdicts}</ul>"
         "<p>Numbers are taken from each card unchanged; see a card's method notes for what "
         "they mean. Models whose benchmarks are all at chance have no headline and no dot.</p>"

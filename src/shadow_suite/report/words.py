@@ -9,7 +9,7 @@ models also score lower when a question is reformatted.
 from __future__ import annotations
 
 from shadow_suite.report.schema import Card
-from shadow_suite.report.text import pct, pvalue
+from shadow_suite.report.text import pvalue
 
 CLASS_TITLES = {
     "benchmark_specific": "Benchmark-specific gap",
@@ -138,12 +138,10 @@ def position_sentence(card: Card) -> list[str]:
 
 def single_card_caveat() -> str:
     return (
-        "A reformatting gap alone cannot tell a benchmark shadow from format sensitivity: "
+        "A reformatting gap alone cannot tell benchmark-aligned training from format "
+        "sensitivity: "
         "Mistral-7B, a clean model, scores 62.6 on lettered MMLU and 47.2 in cloze form. "
         "Each family is reported apart; only a comparison with a base or reference model on "
         "the same items can call a gap benchmark-specific."
     )
 
-
-def floor_words(share: float | None) -> str:
-    return f"{pct(share)}%"
