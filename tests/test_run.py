@@ -62,17 +62,18 @@ def test_run_writes_cards_reruns_cheaply_and_compares(
     assert tuned_card["base_model"]["name"] == str(tiny_model)
     # --base evaluated the base on the same items, and the verdict is relative to it
     base_card = json.loads((tmp_path / "run_tuned" / "base" / "card" / "card.json").read_text())
-    assert base_card["model"]["name"] == str(tiny_model)
+    assert base_card["model"]["name"] == tiny_model.name  # a folder's name, not its path
     reference = tuned_card["gap"]["reference"]
     head = tuned_card["gap"]["headline"]
     if head["verdict_class"] == "no_verdict":  # tiny random models may fail every gate
         assert head["excluded"]
     else:
-        assert reference["references"] == [str(tiny_model)]
-        assert head["references"] == [str(tiny_model)]
+        assert reference["references"] == [tiny_model.name]
+        assert head["references"] == [tiny_model.name]
     items = pd.read_parquet(tmp_path / "run_tuned" / "card" / "items.parquet")
     base_items = pd.read_parquet(tmp_path / "run_tuned" / "base" / "card" / "items.parquet")
-    assert set(zip(items.task, items.shadow_id)) == set(zip(base_items.task, base_items.shadow_id))
+    pairs = set(zip(items.task, items.shadow_id, strict=True))
+    assert pairs == set(zip(base_items.task, base_items.shadow_id, strict=True))
 
     # a rerun reuses the finished stages
     again = run(tuned, tmp_path / "run_tuned", tiny_model, capsys)

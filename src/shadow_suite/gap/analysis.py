@@ -458,10 +458,16 @@ def headline_draws(fd: FamilyDraws) -> tuple[float | None, np.ndarray | None]:
 FAMILY_ORDER = ("content", "format", "hard")
 
 
+def _letter(position: int | None) -> str:
+    if position is None or not 0 <= position < 26:
+        return f"option {position}"
+    return f"option {chr(65 + position)}"
+
+
 def _excluded_reason(row: VariantGap) -> str:
     if row.gate == "degenerate":
         return (
-            f"degenerate: answers position {row.modal_position} on "
+            f"degenerate: answers {_letter(row.modal_position)} on "
             f"{100 * (row.modal_share or 0):.0f}% of items ({row.modal_form})"
         )
     if row.gate == "below_floor":

@@ -97,7 +97,7 @@ def card_from_results(
         schema=SCHEMA,
         schema_version=SCHEMA_VERSION,
         model=ModelInfo(
-            name=latest.model_name,
+            name=display_name(latest.model_name),
             backend=latest.model_source,
             model_args=latest.model_args,
             revision=latest.model_revision,
@@ -154,6 +154,15 @@ def card_from_results(
         spectral=spectral,
         items=items,
     )
+
+
+def display_name(name: str) -> str:
+    """The model's name for a card's title: a hub id as it is, a local folder by its own name
+    (never a cache path such as /root/.cache/...)."""
+    path = Path(name)
+    if path.is_absolute() or path.exists():
+        return path.name or name
+    return name
 
 
 def _n_shot(results: EvalResults) -> dict[str, int]:
@@ -235,7 +244,7 @@ def load_reference(path: str | os.PathLike[str]) -> ReferenceItems:
         )
     results = load_results([folder])
     return ReferenceItems(
-        name=results.runs[0].model_name,
+        name=display_name(results.runs[0].model_name),
         items=items_from_results(results),
         source=str(folder),
         n_shot=_n_shot(results),

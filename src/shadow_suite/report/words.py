@@ -54,11 +54,11 @@ def verdict_sentence(card: Card) -> str:
     if cls == "no_verdict":
         if h.references and h.reformat_gap is not None:
             return (
-                f"No verdict {refs}: no row the target passes the gates on is shared with "
-                "the references."
+                f"Against {len(h.references)} reference(s) ({_names(h.references)}): no row "
+                "the target passes the gates on is shared with the references."
             )
         return (
-            "No verdict: no benchmark row passed the gates (every row is degenerate, at the "
+            "No benchmark row passed the gates (every row is degenerate, at the "
             "chance floor, or unpaired), so the reformatting gaps here say nothing about the "
             "model; see the excluded rows below."
         )
@@ -144,4 +144,3 @@ def single_card_caveat() -> str:
         "Each family is reported apart; only a comparison with a base or reference model on "
         "the same items can call a gap benchmark-specific."
     )
-
