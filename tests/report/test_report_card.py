@@ -39,7 +39,10 @@ def test_card_content_is_the_analysis(card: Card) -> None:
     assert head.verdict_class == "no_reference"
     assert head.reformat_gap is not None and head.ci_low > 0
     assert card.items is not None and set(card.items["benchmark"]) == {
-        "arc_challenge", "gsm8k", "mmlu", "winogrande"
+        "arc_challenge",
+        "gsm8k",
+        "mmlu",
+        "winogrande",
     }
 
 
