@@ -35,7 +35,8 @@ import json, resource, sys, time
 sys.path.insert(0, {src!r})
 start = time.perf_counter()
 from shadow_suite.spectral import analyze_model
-result = analyze_model({model!r}, device={device!r}, cache_dir=None, hash_files={hash_files})
+result = analyze_model({model!r}, device={device!r}, cache_dir=None, hash_files={hash_files},
+                       workers={workers})
 total = time.perf_counter() - start
 table = result.table[result.table["status"] == "ok"]
 print(json.dumps({{
@@ -96,6 +97,7 @@ def main() -> None:
     parser.add_argument("--hash-files", action="store_true", help="include SHA-256 of shards")
     parser.add_argument("--repeats", type=int, default=2, help="timing repeats per shape")
     parser.add_argument("--skip-routes", action="store_true", help="only our engine")
+    parser.add_argument("--workers", type=int, default=None, help="engine threads (default)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
 
@@ -111,8 +113,16 @@ def main() -> None:
         start = time.perf_counter()
         write_checkpoint(folder, shape)
         report["write_s"] = time.perf_counter() - start
-    code = CHILD.format(src=str(SRC), model=str(folder), device=device, hash_files=args.hash_files)
-    child = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    code = CHILD.format(
+        src=str(SRC),
+        model=str(folder),
+        device=device,
+        hash_files=args.hash_files,
+        workers=args.workers,
+    )
+    child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if child.returncode != 0:
+        sys.exit(f"the analysis process failed:\n{child.stderr[-4000:]}")
     ours = json.loads(child.stdout.strip().splitlines()[-1])
     report["ours"] = ours
     if torch.cuda.is_available():

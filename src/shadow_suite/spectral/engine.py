@@ -392,6 +392,9 @@ def _checkpoint_doc(ckpt: Checkpoint, hashes: dict[Path, str]) -> dict[str, Any]
     }
 
 
+GPU_WORKERS = 4
+
+
 def analyze_model(
     model_dir: str | os.PathLike[str],
     base_dir: str | os.PathLike[str] | None = None,
@@ -411,7 +414,7 @@ def analyze_model(
 
     ``cache_dir``: "default" for ~/.cache/shadow-suite/spectral, None to disable, or a folder.
     ``modules``: a regular expression; only tensors whose name it matches (re.search) are read.
-    ``workers``: tensors decomposed at once (default: the CPU count on CPU, 1 on a GPU).
+    ``workers``: tensors decomposed at once (default: the CPU count on CPU, up to 8; 4 on a GPU).
     """
     started = time.perf_counter()
     if top_k < 1:
@@ -468,11 +471,19 @@ def analyze_model(
         return Done(loaded, entry, time.perf_counter() - tick)
 
     if workers is None:
-        workers = 1 if device != "cpu" else max(1, min(8, os.cpu_count() or 1))
+        # On a GPU the float64 eigensolver takes ~0.1 s per matrix whatever its size and the
+        # device idles between kernels; 4 threads overlap the host-side work (transfers,
+        # metrics, the alpha fit) with it: 33.5 s -> 30.1 s for a 7B-shaped model on an H200
+        # (benchmarks/spectral/results_gpu_h200_workers.json; 2 workers gave 32.5 s).
+        workers = GPU_WORKERS if device != "cpu" else max(1, min(8, os.cpu_count() or 1))
     import torch
 
     threads = torch.get_num_threads()
     blas_limits = None
+    if device != "cpu":
+        # initialise CUDA and its solver in this thread: several workers doing it at once in a
+        # fresh process is a race (seen on an H200: the child failed, the warm process did not)
+        torch.linalg.eigvalsh(torch.eye(2, dtype=torch.float64, device=device))
     if device == "cpu":
         # one thread per op, tensors in parallel: exact eigensolvers scale poorly across
         # threads, and OpenMP barriers collapse when other processes share the cores
