@@ -106,3 +106,32 @@ def test_mcnemar_is_symmetric_and_a_probability(b: int, c: int) -> None:
     assert p == pytest.approx(stats.mcnemar_exact(c, b))
     if b == c:
         assert p == pytest.approx(1.0)
+
+
+def test_interval_of_items_that_all_agree_is_not_zero_width() -> None:
+    """12 items right in both forms (or a target and its reference alike on every item)
+    carry little information: the interval must say so, not read [0, 0] and let the card
+    call ``no_evidence`` (an equivalence claim) on 12 items."""
+    from shadow_suite.gap.analysis import Cell, cell_draws
+
+    ids = [str(i) for i in range(12)]
+    ones = np.ones(12)
+    cell = Cell("arc_challenge", "noisy", "orig", "content", ids, ones, ones)
+    values = {cell.key: cell.contributions()}
+    plain = cell_draws({"arc_challenge": [cell]}, values, 2000, seed=0)
+    assert np.ptp(plain.draws) == 0.0  # the collapse the pseudo pair prevents
+    fd = cell_draws({"arc_challenge": [cell]}, values, 2000, seed=0, pseudo_pair=True)
+    low, high = stats.percentile_ci(fd.draws[:, 0])
+    assert fd.point[0] == 0.0  # the point is the plain mean
+    assert low < -0.1 and high > 0.1  # about +-3/n at n = 12
+    # with many items the pseudo pair hardly moves the bounds
+    many = [str(i) for i in range(2000)]
+    rng = np.random.default_rng(1)
+    base, var = (rng.random(2000) < 0.6).astype(float), (rng.random(2000) < 0.5).astype(float)
+    big = Cell("mmlu", "permuted", "orig", "content", many, base, var)
+    vals = {big.key: big.contributions()}
+    a = stats.percentile_ci(cell_draws({"mmlu": [big]}, vals, 2000, 0).draws[:, 0])
+    b = stats.percentile_ci(
+        cell_draws({"mmlu": [big]}, vals, 2000, 0, pseudo_pair=True).draws[:, 0]
+    )
+    assert abs(a[0] - b[0]) < 0.005 and abs(a[1] - b[1]) < 0.005

@@ -7,7 +7,10 @@ format). A cell's delta is the mean of e_i; a family's the plain mean of its cel
 headline's the mean of the content and format families' (fixed in advance).
 
 - CI: percentile bootstrap resampling source items within each benchmark, the target and
-  every reference and every cell of an item together; benchmarks independent.
+  every reference and every cell of an item together; benchmarks independent; one pseudo
+  item each way per cell (``cell_draws(pseudo_pair=True)``), so that a sample in which every
+  item agrees gives an interval as wide as its size warrants, never [0, 0] (which would
+  call ``no_evidence`` on 12 items).
 - Test: one-sided sign-flip permutation test (the signs of whole item rows flipped at
   random); Holm across the cells, and across the families; the headline is the card's
   primary test and is not adjusted.
@@ -109,7 +112,7 @@ def compare_with_references(
             ref_gates[cell.key] = [g for _, g in per_ref]
             cells_by_bench.setdefault(bench, []).append(cell)
 
-    boot = cell_draws(cells_by_bench, values, n_boot, seed, stream="/reference")
+    boot = cell_draws(cells_by_bench, values, n_boot, seed, stream="/reference", pseudo_pair=True)
     perm = cell_draws(
         cells_by_bench, values, n_perm, seed, stream="/permutation", sampler=stats.sign_flip_draws
     )
