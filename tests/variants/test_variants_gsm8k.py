@@ -15,6 +15,7 @@ from shadow_suite.variants import apply_variant
 from shadow_suite.variants.arithmetic import ArithmeticSyntaxError, evaluate, format_number
 from shadow_suite.variants.gsm8k import (
     ANSWER_FORMAT_FILTER_REGEX,
+    ANSWER_FORMAT_PREFIX,
     ANSWER_FORMAT_TARGET_IGNORE,
     distractor,
 )
@@ -204,8 +205,12 @@ def test_answer_format_is_read_by_lm_eval_filter_and_metric() -> None:
         )["exact_match"]
         for p in predictions
     ]
-    # "1,8" reads as 18 once commas are ignored, as in lm-eval's own gsm8k
-    assert scores == [1.0, 1.0, 1.0, 0.0]
+    # "1,8" reads as 18 once commas are ignored, as in lm-eval's own gsm8k; "$18" fails the
+    # strict filter here as "#### $18" fails orig's (the same rule behind another prefix)
+    assert scores == [1.0, 0.0, 1.0, 0.0]
+    orig = RegexFilter(regex_pattern=r"#### (\-?[0-9\.\,]+)")
+    assert orig.apply([["#### $18"]], [new])[0][0] == "[invalid]"
+    assert ANSWER_FORMAT_FILTER_REGEX.removeprefix(ANSWER_FORMAT_PREFIX) == r"(\-?[0-9\.\,]+)"
 
 
 def test_renumbered_keeps_the_order_of_the_question_numbers() -> None:
@@ -236,3 +241,28 @@ def test_renumbered_leaves_ranges_and_skips_spelled_out_inputs() -> None:
         "In four hours he rides 8*4=<<8*4=32>>32 miles.\n#### 32",
     )
     assert renumber(dict(spelled), random.Random(0)) is None
+
+
+def test_task_yaml_uses_the_strict_rule_of_orig() -> None:
+    """The YAML files hold the filters lm-eval runs: answer_format's strict filter is the
+    constant above, and orig's strict filter reads the same number pattern."""
+    from pathlib import Path
+
+    import yaml
+
+    class _Loader(yaml.SafeLoader):
+        pass
+
+    _Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
+    folder = Path(__file__).resolve().parents[2] / "tasks" / "shadow_suite" / "gsm8k"
+
+    def strict(name: str) -> str:
+        config = yaml.load((folder / name).read_text(encoding="utf-8"), Loader=_Loader)
+        (entry,) = [f for f in config["filter_list"] if f["name"] == "strict-match"]
+        return str(entry["filter"][0]["regex_pattern"])
+
+    assert strict("shadow_gsm8k_answer_format.yaml") == ANSWER_FORMAT_FILTER_REGEX
+    orig = strict("shadow_gsm8k_orig.yaml")
+    assert orig.removeprefix("#### ") == ANSWER_FORMAT_FILTER_REGEX.removeprefix(
+        ANSWER_FORMAT_PREFIX
+    )

@@ -16,8 +16,10 @@ ANSWER_FORMAT_INSTRUCTION = (
     'End your answer with the sentence "The final answer is N." where N is the number.'
 )
 ANSWER_FORMAT_PREFIX = "The final answer is "
-ANSWER_FORMAT_FILTER_REGEX = r"The final answer is \$?(\-?[0-9\.\,]+)"
-"""The lm-eval ``regex`` filter (strict-match) that reads the answer in this format."""
+ANSWER_FORMAT_FILTER_REGEX = r"The final answer is (\-?[0-9\.\,]+)"
+"""The lm-eval ``regex`` filter (strict-match) that reads the answer in this format: orig's
+strict rule (the same number pattern after ``#### ``, no "$") behind this format's prefix, so a "$18" fails
+the strict filter in both forms and the two strict scores stay comparable."""
 ANSWER_FORMAT_TARGET_IGNORE = r"(?s).*The final answer is "
 """Replaces ``(?s).*#### `` in exact_match's ``regexes_to_ignore``, so the reference
 (the rewritten solution) reduces to the number as the original's does."""
