@@ -181,3 +181,35 @@ def test_bad_input_gives_one_line_error(tmp_path: Path, setup: str, message: str
     with pytest.raises(ShadowSuiteError, match=message) as err:
         load_results([target])
     assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("answer", "lls", "acc", "gold", "chosen"),
+    [
+        ("2", (-99.2, -99.0), 1.0, 1, 1),
+        ("1", (-99.2, -99.0), 0.0, 0, 1),
+        ("1", (-5, -6), 1.0, 0, 0),
+    ],
+)
+def test_winogrande_form_takes_its_gold_from_the_doc(
+    answer: str, lls: tuple[float, float], acc: float, gold: int, chosen: int
+) -> None:
+    """lm-eval's WinoGrande puts the options in the contexts and logs the shared
+    continuation as the target, so the target names no option (reading it gave gold 0 and
+    an unknown chosen option for about half the items, which gated every row out)."""
+    from shadow_suite.gap.lm_eval_output import _detail
+
+    line = {
+        "doc": {"sentence": "Sarah ... so _ always got the easier cases.", "option1": "Sarah",
+                "option2": "Maria", "answer": answer},
+        "target": "always got the easier cases.",
+        "arguments": {
+            "gen_args_0": {"arg_0": "... so Sarah", "arg_1": " always got the easier cases."},
+            "gen_args_1": {"arg_0": "... so Maria", "arg_1": " always got the easier cases."},
+        },
+        "filtered_resps": [[str(lls[0]), "False"], [str(lls[1]), "False"]],
+        "acc": acc,
+    }  # fmt: skip
+    detail = _detail(line, "acc", 2, correct=bool(acc))
+    assert detail is not None
+    assert (detail.gold, detail.chosen) == (gold, chosen)

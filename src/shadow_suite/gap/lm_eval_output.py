@@ -405,6 +405,13 @@ def _gold_index(target: Any, choices: list[str] | None) -> int:
     return -1
 
 
+def _multiple_input_gold(doc: Any) -> int:
+    """Gold option of a WinoGrande-form document ("answer" is "1" or "2"); -1 if unknown."""
+    if isinstance(doc, dict) and "option1" in doc and doc.get("answer") in ("1", "2"):
+        return int(doc["answer"]) - 1
+    return -1
+
+
 def _detail(line: dict[str, Any], metric: str, n_options: int, correct: bool) -> ItemDetail | None:
     """The chosen option of a multiple-choice item, recomputed as lm-eval does (argmax of the
     log-likelihoods, per character of the option for acc_norm) and checked against the
@@ -431,7 +438,14 @@ def _detail(line: dict[str, Any], metric: str, n_options: int, correct: bool) ->
             return None
         lls.append(value)
     continuations = _continuations(line)
-    gold = _gold_index(line.get("target"), continuations)
+    if continuations is not None and len(set(continuations)) == 1 and n_options > 1:
+        # WinoGrande's form ("multiple input"): the options fill the blank in the contexts
+        # and every request shares one continuation, which is also the logged target, so
+        # the target names no option; the gold is the doc's answer, as lm-eval's
+        # doc_to_text computes it (reading the target gave option 0 for every item)
+        gold = _multiple_input_gold(line.get("doc"))
+    else:
+        gold = _gold_index(line.get("target"), continuations)
     if not 0 <= gold < n_options:
         return None
     values = np.asarray(lls)
