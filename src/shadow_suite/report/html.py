@@ -217,6 +217,7 @@ def _spectral(sec: SpectralSection) -> str:
         + (f"; singular values by {escape(sec.method)}" if sec.method else "")
         + ".</p>"
     )
+    out.append(f"<p>{escape(words.spectral_caveat())}</p>")
     if sec.summary:
         out.append(
             _table(

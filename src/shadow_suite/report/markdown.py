@@ -95,6 +95,7 @@ def render_markdown(card: Card) -> str:
     if sec is not None:
         out.append("## Weight spectra\n")
         out.append(f"From `{md_escape(sec.source)}`. Plots are in the HTML card.\n")
+        out.append(words.spectral_caveat() + "\n")
         if sec.summary:
             out.append(
                 md_table(

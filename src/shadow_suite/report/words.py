@@ -144,3 +144,16 @@ def single_card_caveat() -> str:
         "Each family is reported apart; only a comparison with a base or reference model on "
         "the same items can call a gap benchmark-specific."
     )
+
+
+def spectral_caveat() -> str:
+    """What the weight spectra can and cannot say, under every spectral section."""
+    return (
+        "What this section shows: how far and in how many directions the weights moved "
+        "(from the base, where one is given). What it does not show: what the model was "
+        "trained on. On the validity population (toy fine-tunes of one base whose training "
+        "is known; README, 'Measured error rates') the update's size separated contaminated "
+        "from clean fine-tunes, but those also differed in the kind of text they saw, so a "
+        "large or concentrated update is not evidence of contamination on its own and no "
+        "verdict uses it."
+    )
