@@ -136,3 +136,28 @@ def test_cli_bad_input_is_one_line_no_traceback(
     assert code == 2
     assert message in err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_compare_tests_models_pairwise_on_the_same_items(tmp_path: Path) -> None:
+    """Model a loses 30% of its answers when reformatted, model b nothing, same items: the
+    comparison pairs them (McNemar on originals, gap difference with a paired CI) instead of
+    leaving the reader to see whether two intervals touch."""
+    import pandas as pd
+
+    make_run(tmp_path / "a", "org/model-a", drop=0.3, seed=1)
+    make_run(tmp_path / "b", "org/model-b", drop=0.0, seed=2)
+    for name in ("a", "b"):
+        main(["report", str(tmp_path / name), "--out", str(tmp_path / f"card_{name}"),
+              "--n-boot", "300"])  # fmt: skip
+    assert main(["compare", str(tmp_path / "card_a"), str(tmp_path / "card_b"),
+                 "--out", str(tmp_path / "cmp")]) == 0  # fmt: skip
+    pairs = pd.read_csv(tmp_path / "cmp" / "compare_pairs.csv")
+    orig = pairs[pairs["kind"] == "orig"]
+    assert set(orig["benchmark"]) == {"mmlu", "arc_challenge", "gsm8k", "winogrande"}
+    assert (orig["p_holm"] >= orig["p_mcnemar"]).all()
+    (gap,) = pairs[pairs["kind"] == "gap"].itertuples()
+    assert (gap.model_a, gap.model_b) == ("org/model-a", "org/model-b")
+    assert gap.delta > 0.05 and gap.ci_low > 0 and gap.p_value < 0.05
+    markdown = (tmp_path / "cmp" / "compare.md").read_text()
+    assert "## Pairwise tests" in markdown and "McNemar p" in markdown
+    assert "Pairwise tests" in (tmp_path / "cmp" / "compare.html").read_text()

@@ -49,7 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "compare",
         help="several report cards side by side (table + benchmark-vs-OOD scatter)",
         description="Read card.json files (or folders holding one) and write compare.html, "
-        "compare.md and compare.csv.",
+        "compare.md, compare.csv and compare_pairs.csv (paired tests between the models).",
     )
     compare.add_argument("cards", nargs="+", metavar="CARD", help="card.json or its folder")
     compare.add_argument("--out", metavar="DIR", required=True, help="output folder")
@@ -128,7 +128,7 @@ def run_compare(args: argparse.Namespace) -> int:
     from shadow_suite.report.compare import write_comparison
 
     paths = write_comparison(args.cards, args.out)
-    for path in (paths.html, paths.markdown, paths.csv):
+    for path in (paths.html, paths.markdown, paths.csv, paths.pairs_csv):
         print(path)
     return 0
 

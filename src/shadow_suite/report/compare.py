@@ -16,11 +16,12 @@ from pathlib import Path
 import pandas as pd
 
 from shadow_suite.errors import ShadowSuiteError
+from shadow_suite.gap import pairwise
 from shadow_suite.report import svg
 from shadow_suite.report.html import CSS
 from shadow_suite.report.markdown import md_escape, md_table
 from shadow_suite.report.schema import Card, load_card, write_text_atomic
-from shadow_suite.report.text import ci, pct, signed_pct
+from shadow_suite.report.text import ci, pct, pvalue, signed_pct
 from shadow_suite.report.words import verdict_sentence
 
 
@@ -93,11 +94,82 @@ def _display(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+@dataclass
+class Pairwise:
+    """Paired tests between the cards' models (empty when a card lacks items.parquet)."""
+
+    orig: list[pairwise.OrigPair]
+    gaps: list[pairwise.GapPair]
+
+
+PAIRWISE_N_BOOT = 2000
+
+
+def pairwise_tests(cards: Sequence[Card], seed: int = 0) -> Pairwise:
+    if len(cards) < 2 or any(c.items is None for c in cards):
+        return Pairwise([], [])
+    labels = _labels(cards)
+    items = [c.items for c in cards if c.items is not None]
+    return Pairwise(
+        pairwise.orig_pairs(labels, items),
+        pairwise.gap_pairs(labels, items, n_boot=PAIRWISE_N_BOOT, seed=seed),
+    )
+
+
+def _pair_rows(pairs: Pairwise) -> tuple[list[str], list[list[str]], list[str], list[list[str]]]:
+    orig_head = ["model A", "model B", "benchmark", "items", "A orig (%)", "B orig (%)",
+                 "right in A only", "right in B only", "McNemar p", "Holm p"]  # fmt: skip
+    orig_rows = [
+        [r.model_a, r.model_b, r.benchmark, str(r.n_items), pct(r.acc_a), pct(r.acc_b),
+         str(r.a_only), str(r.b_only), pvalue(r.p_mcnemar), pvalue(r.p_holm)]
+        for r in pairs.orig
+    ]  # fmt: skip
+    gap_head = ["model A", "model B", "rows", "A's gap minus B's (pts)", "95% CI",
+                "p (A loses more)", "items"]  # fmt: skip
+    gap_rows = [
+        [g.model_a, g.model_b, str(len(g.cells)), signed_pct(g.delta), ci(g.ci_low, g.ci_high),
+         pvalue(g.p_value), str(g.n_items)] if g.delta is not None
+        else [g.model_a, g.model_b, "0", "n/a", g.note, "", ""]
+        for g in pairs.gaps
+    ]  # fmt: skip
+    return orig_head, orig_rows, gap_head, gap_rows
+
+
+PAIRWISE_NOTE = (
+    "Paired tests on the items both models scored, not a look at whether two intervals "
+    "touch. Originals: exact McNemar test of the items right in one model only, Holm across "
+    "every row. Reformatting gaps: per item, A's gap minus B's on the rows that pass the "
+    "gates for both models (content and format families, as a card's headline), with a "
+    "bootstrap CI that resamples items with both models together and a one-sided sign-flip "
+    "permutation p (B plays the reference; a difference says which model is more specific "
+    "to the benchmark's form, not how either was trained)."
+)
+
+
 def _none(x: object) -> float | None:
     return None if x is None or pd.isna(x) else float(x)  # type: ignore[arg-type]
 
 
-def render_compare_html(cards: Sequence[Card], frame: pd.DataFrame) -> str:
+def _html_table(head: list[str], rows: list[list[str]]) -> str:
+    header = "".join(f"<th>{escape(h)}</th>" for h in head)
+    body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in r) + "</tr>" for r in rows)
+    return f"<table><thead><tr>{header}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _pairwise_html(pairs: Pairwise) -> str:
+    if not pairs.orig and not pairs.gaps:
+        return ""
+    orig_head, orig_rows, gap_head, gap_rows = _pair_rows(pairs)
+    return (
+        f"<h2>Pairwise tests</h2><p>{escape(PAIRWISE_NOTE)}</p>"
+        f"<h3>Original items</h3>{_html_table(orig_head, orig_rows)}"
+        f"<h3>Reformatting gaps</h3>{_html_table(gap_head, gap_rows)}"
+    )
+
+
+def render_compare_html(
+    cards: Sequence[Card], frame: pd.DataFrame, pairs: Pairwise | None = None
+) -> str:
     points = [
         svg.Point(str(r.model), float(r.benchmark_score), float(r.ood_score))
         for r in frame.itertuples()
@@ -122,17 +194,26 @@ def render_compare_html(cards: Sequence[Card], frame: pd.DataFrame) -> str:
         "accuracy on paired items over the benchmarks in its headline) against its OOD score "
         "(the same on the reformatted variants). Below the dashed diagonal the model does worse "
         "out of distribution; the vertical distance is its reformatting gap.</figcaption></figure>"
-        f"<h2>Table</h2>{table}<h2>Verdicts</h2><ul>{verdicts}</ul>"
+        f"<h2>Table</h2>{table}{_pairwise_html(pairs or Pairwise([], []))}"
+        f"<h2>Verdicts</h2><ul>{verdicts}</ul>"
         "<p>Numbers are taken from each card unchanged; see a card's method notes for what "
         "they mean. Models whose benchmarks are all at chance have no headline and no dot.</p>"
         "</main></body></html>\n"
     )
 
 
-def render_compare_markdown(cards: Sequence[Card], frame: pd.DataFrame) -> str:
+def render_compare_markdown(
+    cards: Sequence[Card], frame: pd.DataFrame, pairs: Pairwise | None = None
+) -> str:
     shown = _display(frame)
     out = [f"# shadow-suite comparison of {len(cards)} models\n"]
     out.append(md_table(list(shown.columns), shown.astype(str).values.tolist()))
+    if pairs is not None and (pairs.orig or pairs.gaps):
+        orig_head, orig_rows, gap_head, gap_rows = _pair_rows(pairs)
+        out.append("## Pairwise tests\n")
+        out.append(PAIRWISE_NOTE + "\n")
+        out.append(md_table(orig_head, orig_rows))
+        out.append(md_table(gap_head, gap_rows))
     out.append("## Verdicts\n")
     out += [
         f"- **{md_escape(label)}**: {md_escape(verdict_sentence(c))}"
@@ -146,6 +227,8 @@ class ComparePaths:
     html: Path
     markdown: Path
     csv: Path
+    pairs_csv: Path
+    """compare_pairs.csv: every pairwise test, original-item rows and gap rows (kind column)."""
 
 
 def write_comparison(
@@ -155,9 +238,15 @@ def write_comparison(
     if not loaded:
         raise ShadowSuiteError("compare needs at least one card")
     frame = comparison_table(loaded)
+    pairs = pairwise_tests(loaded)
     out = Path(out_dir)
-    paths = ComparePaths(out / "compare.html", out / "compare.md", out / "compare.csv")
-    write_text_atomic(paths.html, render_compare_html(loaded, frame))
-    write_text_atomic(paths.markdown, render_compare_markdown(loaded, frame))
+    paths = ComparePaths(
+        out / "compare.html", out / "compare.md", out / "compare.csv", out / "compare_pairs.csv"
+    )
+    write_text_atomic(paths.html, render_compare_html(loaded, frame, pairs))
+    write_text_atomic(paths.markdown, render_compare_markdown(loaded, frame, pairs))
     write_text_atomic(paths.csv, frame.to_csv(index=False))
+    tables = [pairwise.as_frame(pairs.orig).assign(kind="orig"),
+              pairwise.as_frame(pairs.gaps).assign(kind="gap")]  # fmt: skip
+    write_text_atomic(paths.pairs_csv, pd.concat(tables, ignore_index=True).to_csv(index=False))
     return paths
