@@ -213,6 +213,13 @@ def test_refusals_are_one_line(
     write_result(result, tmp_path / "other-base")
     with pytest.raises(ShadowSuiteError, match=r"measured against .*not the ancestor"):
         family([*_spectra(family_dir), tmp_path / "other-base"])
+    # an update against a sibling (spectra --against) is not a profile from the ancestor
+    sibling = analyze_model(family_dir / "models" / "v-heavy", family_dir / "models" / "base",
+                            against_dir=family_dir / "models" / "lowrank-up", device="cpu",
+                            cache_dir=None, fit_alpha=False, workers=1)  # fmt: skip
+    with pytest.raises(ShadowSuiteError, match=r"against the sibling .*lowrank-up") as err:
+        family([_spectra(family_dir)[0], sibling])
+    assert "\n" not in str(err.value)
     with pytest.raises(ShadowSuiteError, match="--kinds"):
         footprint_table(family(_spectra(family_dir)), kinds=("embedding",))
     code = main(["footprint", str(_spectra(family_dir)[0]), str(_other_architecture(tmp_path)),

@@ -162,6 +162,12 @@ def family(
                 f"{source}: spectra without a base; run `shadow-suite spectra MODEL "
                 "--base ANCESTOR` for every model of the family"
             )
+        if document.get("ancestor"):
+            raise ShadowSuiteError(
+                f"{source}: an update against the sibling {_describe(document['base'])} "
+                "(`spectra --against`), not against the ancestor; a footprint profiles each "
+                "model against the ancestor: run `shadow-suite spectra MODEL --base ANCESTOR`"
+            )
         members.append(Member(label, source, document, table, True))
     first = members[0]
     ancestor = first.document["base"]
@@ -352,7 +358,8 @@ def _series(frame: pd.DataFrame, metric: str, kind: str) -> list[svg.Series]:
             label = str(model)
         else:
             line = rows[(rows["model"] == model) & (rows["against"] == against)]
-            label = f"{svg.clip_start(str(model), 11)} \u2212 {svg.clip_start(str(against), 10)}"
+            other = svg.clip_start(str(against), 10)  # the model gets what the legend has left
+            label = f"{svg.clip_start(str(model), 21 - len(other))} \u2212 {other}"
         line = line.sort_values("layer")
         out.append(
             svg.Series(

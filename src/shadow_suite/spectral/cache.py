@@ -8,6 +8,11 @@ with unchanged tensors still hits. Entries are ``.npz`` files written to a tempo
 moved into place with ``os.replace`` (``shadow_suite.atomic``), so a killed run never leaves a
 half-written entry; an entry damaged anyway (an empty or truncated file, a disk error, another
 tool) is removed and recomputed, never an error.
+
+A sibling update (``--base A --against B``) is keyed like a base update with B's bytes in the
+base's place plus the word "sibling" (its noise floor counts B's rounding too, so it differs
+from ``--base B``'s): an entry of the ancestor, of another sibling or of ``--base B`` is never
+taken for it, and a rerun recomputes nothing.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""``shadow-suite spectra MODEL_DIR [--base DIR] [--out DIR] ...``: the spectral engine's command."""
+"""``shadow-suite spectra MODEL_DIR [--base DIR [--against DIR]] [--out DIR] ...``: the spectral
+engine's command."""
 
 from __future__ import annotations
 
@@ -12,10 +13,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="weight-spectrum diagnostics of a model (and its update vs a base model)",
         description="Stream every weight matrix of a safetensors model, compute its singular "
         "values exactly (float64) and derive spectral metrics; with --base, also measure the "
-        "update W - W0. Writes spectra.parquet, spectra.json and singular_values.npz.",
+        "update W - W0; with --base A --against B, the update relative to a sibling B of the "
+        "same ancestor A. Writes spectra.parquet, spectra.json and singular_values.npz.",
     )
     parser.add_argument("model", metavar="MODEL_DIR", help="model folder (or hub id when online)")
     parser.add_argument("--base", metavar="DIR", help="the model it was fine-tuned from")
+    parser.add_argument(
+        "--against",
+        metavar="DIR",
+        help="a sibling checkpoint fine-tuned from the same --base: measure the update "
+        "W - W_sibling instead (the output records both; cached like a base update)",
+    )
     parser.add_argument(
         "--out", metavar="DIR", default=None, help="output folder (default: spectra-<model name>)"
     )
@@ -80,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
         hash_files=not args.no_file_hash,
         progress=not args.quiet,
         workers=args.workers,
+        against_dir=args.against,
     )
     path = write_result(result, out)
     counts = result.document["counts"]
@@ -91,8 +100,11 @@ def run(args: argparse.Namespace) -> int:
     )
     update = result.summary.get("update")
     if update is not None:
+        versus = "base"
+        if result.document.get("ancestor"):
+            versus = f"sibling {args.against} (both from the ancestor {args.base})"
         line += (
-            f"\nupdate vs base: relative change {update['relative_change']:.3g}, "
+            f"\nupdate vs {versus}: relative change {update['relative_change']:.3g}, "
             f"{update['noise_dominated_matrices']} of {update['matrices_compared']} matrices "
             "changed so little that their update rank is mostly bf16 rounding noise"
         )

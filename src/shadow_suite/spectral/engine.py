@@ -151,9 +151,13 @@ def _file_sha256(paths: list[Path], out: dict[Path, str]) -> None:
 
 
 def _plan(
-    model: Checkpoint, base: Checkpoint | None, pattern: re.Pattern[str] | None
+    model: Checkpoint,
+    base: Checkpoint | None,
+    pattern: re.Pattern[str] | None,
+    role: str = "base",
 ) -> tuple[list[Job], list[dict[str, Any]], dict[str, Any] | None]:
-    """Which tensors to decompose, which to list as skipped, and the base-matching report."""
+    """Which tensors to decompose, which to list as skipped, and the base-matching report.
+    ``role`` names ``base`` in the one-line refusal of another architecture."""
     jobs: list[Job] = []
     skipped: list[dict[str, Any]] = []
     selected = [t for t in model.tensors if pattern is None or pattern.search(t.name)]
@@ -218,13 +222,13 @@ def _plan(
         base_type = base.config.get("model_type")
         if model_type and base_type and model_type != base_type:
             raise ShadowSuiteError(
-                f"{base.root}: base is a different architecture "
-                f"(model_type {base_type!r}, model is {model_type!r})"
+                f"{base.root}: {role} is a different architecture "
+                f"(model_type {base_type!r}, {model.root.name} is {model_type!r})"
             )
         if jobs and matched < MIN_MATCHED_SHARE * len(jobs):
             raise ShadowSuiteError(
-                f"{base.root}: base looks like a different architecture: only {matched} of "
-                f"{len(jobs)} matrices match the model by name and shape"
+                f"{base.root}: {role} looks like a different architecture: only {matched} of "
+                f"{len(jobs)} matrices match those of {model.root.name} by name and shape"
             )
         report = {
             "only_in_model": only_in_model,
@@ -251,7 +255,9 @@ def _digest(info: TensorInfo, raw: bytearray | None) -> str:
     return cache_mod.tensor_digest(raw, info.dtype, info.shape)
 
 
-def _load(job: Job, cache_dir: Path | None, method: str, top_k: int, fit_alpha: bool) -> Loaded:
+def _load(
+    job: Job, cache_dir: Path | None, method: str, top_k: int, fit_alpha: bool, sibling: bool
+) -> Loaded:
     """Read a job's tensor(s) and, with a cache, look up its result (runs in the read thread)."""
     start = time.perf_counter()
     tensor, raw = read_tensor(job.info)
@@ -261,6 +267,8 @@ def _load(job: Job, cache_dir: Path | None, method: str, top_k: int, fit_alpha: 
         parts = [method, f"alpha={fit_alpha}", _digest(job.info, raw)]
         if job.base is not None:
             parts += [_digest(job.base, base_raw), f"rows={job.shared_rows}:top_k={top_k}"]
+            if sibling:  # another noise floor than the same pair as model and base
+                parts.append("sibling")
         key = cache_mod.cache_key(*parts)
         cached = cache_mod.load_entry(cache_dir, key)
     if cached is not None:
@@ -299,7 +307,7 @@ def _pipeline(
 
 
 def _compute(
-    loaded: Loaded, device: str, method: str, top_k: int, fit_alpha: bool
+    loaded: Loaded, device: str, method: str, top_k: int, fit_alpha: bool, sibling: bool = False
 ) -> dict[str, Any]:
     """Metrics and spectra for one job: a dict of cache arrays plus ``metrics``."""
     job = loaded.job
@@ -332,7 +340,9 @@ def _compute(
     if job.base is not None:
         bits = min(SIGNIFICAND_BITS[job.info.dtype], SIGNIFICAND_BITS[job.base.dtype])
     shape = (int(weight.shape[0]), int(weight.shape[1]))
-    stats = matrix_stats(weight, base, device=device, method=method, noise_bits=bits)
+    stats = matrix_stats(
+        weight, base, device=device, method=method, noise_bits=bits, base_rounded=sibling
+    )
     own = stats
     if job.shared_rows is not None:  # the model's own spectrum is of the whole matrix
         own = matrix_stats(full_weight, device=device, method=method)
@@ -409,9 +419,15 @@ def analyze_model(
     hash_files: bool = True,
     progress: bool = False,
     workers: int | None = None,
+    against_dir: str | os.PathLike[str] | None = None,
 ) -> SpectralResult:
     """Spectra of every 2-D weight of ``model_dir`` (and of its update vs ``base_dir``).
 
+    ``against_dir``: a sibling checkpoint B fine-tuned from the same ancestor ``base_dir`` (A).
+    The update is then W - W_B (= (W - W_A) - (W_B - W_A)), computed per tensor as a base
+    update with B in the base's place, except that B's own rounding counts as noise too (B is
+    not where the model started from): the result's ``base`` is B and its ``ancestor`` is A,
+    whose architecture both must share (checked, recorded; its weights are not read).
     ``cache_dir``: "default" for ~/.cache/shadow-suite/spectral, None to disable, or a folder.
     ``modules``: a regular expression; only tensors whose name it matches (re.search) are read.
     ``workers``: tensors decomposed at once (default: the CPU count on CPU, up to 8; 4 on a GPU).
@@ -436,14 +452,29 @@ def analyze_model(
     )
     model = open_checkpoint(model_dir, allow_pickle=allow_pickle)
     base = open_checkpoint(base_dir, allow_pickle=allow_pickle) if base_dir is not None else None
-    jobs, skipped, match_report = _plan(model, base, pattern)
+    ancestor, role = None, "base"
+    if against_dir is not None:
+        if base is None:
+            raise ShadowSuiteError(
+                "--against needs --base ANCESTOR: the checkpoint both models were fine-tuned from"
+            )
+        ancestor, role = base, "--against checkpoint"
+        base = open_checkpoint(against_dir, allow_pickle=allow_pickle)
+        # both must be of the ancestor's architecture (one line naming the odd one out)
+        _plan(model, ancestor, pattern, role="ancestor (--base)")
+        _plan(ancestor, base, pattern, role)
+    jobs, skipped, match_report = _plan(model, base, pattern, role)
     if not jobs:
         raise ShadowSuiteError(_nothing_selected(model, modules, skipped))
 
     hashes: dict[Path, str] = {}
     hasher = None
     if hash_files:
-        files = list(model.files) + (list(base.files) if base is not None else [])
+        files = [
+            *model.files,
+            *(base.files if base is not None else ()),
+            *(ancestor.files if ancestor is not None else ()),
+        ]
         hasher = threading.Thread(target=_file_sha256, args=(files, hashes), daemon=True)
         hasher.start()
 
@@ -457,14 +488,14 @@ def analyze_model(
     from tqdm.auto import tqdm
 
     def load(job: Job) -> Loaded:
-        return _load(job, cache_path, method, top_k, fit_alpha)
+        return _load(job, cache_path, method, top_k, fit_alpha, ancestor is not None)
 
     def process(loaded: Loaded) -> Done:
         tick = time.perf_counter()
         if loaded.cached is not None:
             entry = loaded.cached
         else:
-            entry = _compute(loaded, device, method, top_k, fit_alpha)
+            entry = _compute(loaded, device, method, top_k, fit_alpha, ancestor is not None)
             arrays = {k: v for k, v in entry.items() if k != "metrics"}
             cache_mod.store_entry(cache_path, loaded.key, entry["metrics"], **arrays)
         loaded.tensor = loaded.base_tensor = None
@@ -537,6 +568,7 @@ def analyze_model(
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "model": _checkpoint_doc(model, hashes),
         "base": _checkpoint_doc(base, hashes) if base is not None else None,
+        "ancestor": _checkpoint_doc(ancestor, hashes) if ancestor is not None else None,
         "method": {
             "singular_values": "float64 Gram matrix of the short side + eigvalsh"
             if method == "gram"

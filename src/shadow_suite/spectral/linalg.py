@@ -85,10 +85,13 @@ def matrix_stats(
     device: str = "cpu",
     method: str = "gram",
     noise_bits: int | None = None,
+    base_rounded: bool = False,
 ) -> MatrixStats:
     """Singular values of ``weight`` (2-D torch tensor, any float dtype, on the CPU) and, with
     ``base`` (same shape), of ``weight - base``. ``noise_bits`` is the significand precision of
-    the storage dtype (8 for bf16) used for the rounding-noise estimate."""
+    the storage dtype (8 for bf16) used for the rounding-noise estimate: the rounding of
+    ``weight`` only (a fine-tune starts from the stored base exactly), and of ``base`` too when
+    ``base_rounded`` (a sibling, itself rounded from its own float32 weights)."""
     import torch
 
     if method not in METHODS:
@@ -131,6 +134,10 @@ def matrix_stats(
             _, exponent = torch.frexp(block)
             ulp = torch.ldexp(torch.ones_like(block), exponent - noise_bits)
             noise2 += torch.sum(torch.where(block != 0, ulp * ulp, 0.0)) / 12
+            if base_rounded:
+                _, exponent = torch.frexp(block0)
+                ulp = torch.ldexp(torch.ones_like(block0), exponent - noise_bits)
+                noise2 += torch.sum(torch.where(block0 != 0, ulp * ulp, 0.0)) / 12
     if exact:
         full = a.to(f64)
         singular = torch.linalg.svdvals(full).cpu().numpy().astype(np.float64)

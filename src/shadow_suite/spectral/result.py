@@ -13,6 +13,9 @@ spectra.json (schema ``shadow-suite.spectra``, ``schema_version`` 1; NaN is writ
     created, files {table, singular_values}
     model / base (null without --base): path, format, model_type, architectures,
         quantization_config (bool), tensors, dtypes {BF16: n}, files [{name, bytes, sha256}]
+    ancestor (null unless --against): the same fields for the shared ancestor A of
+        ``spectra MODEL --base A --against B``; ``base`` is then the sibling B, and every
+        update number is of W - W_B (A's weights are not read: W - W_B does not depend on them)
     method: name (gram|svd), singular_values (words), method_version, device, modules,
         alpha (words), update_top_k, noise_dominated_below_relative_change, nd_rule, cache_dir
     environment: {python, shadow-suite, torch, numpy, ...}
