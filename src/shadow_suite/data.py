@@ -6,6 +6,11 @@ explicit argument, else ``--metadata '{"shadow_data": DIR}'`` on the lm-eval com
 else the ``SHADOW_SUITE_DATA`` environment variable. Without one, rows come from the
 Hugging Face hub (the same datasets lm-eval's own tasks load).
 
+Every row is checked against its benchmark's fields (``benchmarks.ROW_FIELDS``) when the
+split is read: a row that lacks one or holds a bad value is fatal, one line naming the file (or
+hub dataset) and the row; never skipped, which would silently change the item set and shift
+every document id after it.
+
 Every split that is read gets a :class:`DataSource` with the SHA-256 of its bytes, so a
 report can cite exactly which data it scored. Hub rows are hashed in the canonical JSONL
 form that ``shadow-suite data download`` writes, so a downloaded folder hashes the same.
@@ -22,7 +27,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from shadow_suite.benchmarks import BENCHMARKS, get_benchmark
+from shadow_suite.benchmarks import BENCHMARKS, get_benchmark, row_problem
 from shadow_suite.errors import ShadowSuiteError
 
 DATA_ENV = "SHADOW_SUITE_DATA"
@@ -94,6 +99,9 @@ def _read_jsonl(path: str, _mtime_ns: int, _size: int) -> tuple[list[dict[str, A
             raise ShadowSuiteError(f"{path}, line {number}: not valid JSON ({err.msg})") from None
         if not isinstance(row, dict):
             raise ShadowSuiteError(f"{path}, line {number}: expected a JSON object")
+        problem = row_problem(Path(path).parent.name, Path(path).stem, row)
+        if problem is not None:
+            raise ShadowSuiteError(f"{path}, line {number}: {problem}")
         rows.append(row)
     parts = Path(path).parts
     source = DataSource(
@@ -125,6 +133,12 @@ def _read_hub(benchmark: str, split: str) -> tuple[list[dict[str, Any]], DataSou
         ) from None
     rows = [dict(row) for row in dataset]
     name = f"{bench.hub_path}/{bench.hub_name}" if bench.hub_name else bench.hub_path
+    for number, row in enumerate(rows):
+        problem = row_problem(benchmark, split, row)
+        if problem is not None:
+            raise ShadowSuiteError(
+                f"hub dataset {name}, split {split}, row index {number}: {problem}"
+            )
     source = DataSource(
         benchmark=benchmark,
         split=split,

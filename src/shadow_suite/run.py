@@ -207,6 +207,26 @@ def check_run_arguments(
     check_model_location("--weights", weights)
     check_model_location("--base", base)
     check_tasks(settings.tasks)
+    check_task_data(settings.tasks, settings.data_dir)
+
+
+def check_task_data(tasks: Sequence[str], data_dir: str | None) -> None:
+    """Read (and so check, row by row) the local data every task scores, so that a malformed
+    row is one line before a model is loaded. Hub data is checked when it is loaded."""
+    if not data_dir:
+        return
+    from shadow_suite.benchmarks import BENCHMARKS
+    from shadow_suite.data import load_split
+
+    for name, bench in BENCHMARKS.items():
+        group = f"shadow_{name}"
+        if not any(t in ("shadow_suite", group) or t.startswith(group + "_") for t in tasks):
+            continue
+        splits = [bench.eval_split] + ([bench.fewshot_split] if bench.fewshot_split else [])
+        if name == "gsm8k" and {"shadow_suite", group, f"{group}_rephrased"} & set(tasks):
+            splits.append("test_rephrased")
+        for split in splits:
+            load_split(name, split, data_dir)
 
 
 def _stage_done(folder: Path, settings: dict[str, Any]) -> bool:
