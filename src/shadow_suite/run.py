@@ -49,12 +49,17 @@ class EvalSettings:
     model_args: str
     tasks: tuple[str, ...] = ("shadow_suite",)
     limit: int | None = None
+    """lm-eval's ``limit`` (``run --first``): the first N documents of each task. A variant
+    skips items, so its first N do not pair with ``orig``'s; ``items`` does."""
     seed: int = 1234
     data_dir: str | None = None
     batch_size: str = "auto"
     device: str | None = None
     gen_kwargs: str | None = None
     num_fewshot: int | None = None
+    items: int | None = None
+    """The task pack's ``shadow_items`` (``run --limit``): a seeded sample of N source items
+    per benchmark, the same for ``orig`` and every variant; None: the whole split."""
 
 
 @dataclass(frozen=True)
@@ -191,8 +196,12 @@ def check_run_arguments(
     check_writable_dir(out)
     if settings.model not in BACKENDS:
         raise ShadowSuiteError(f"--model {settings.model!r}: use one of {', '.join(BACKENDS)}")
+    if settings.items is not None and settings.items < 1:
+        raise ShadowSuiteError(f"--limit {settings.items}: give a positive number of items")
     if settings.limit is not None and settings.limit < 1:
-        raise ShadowSuiteError(f"--limit {settings.limit}: give a positive number of items")
+        raise ShadowSuiteError(f"--first {settings.limit}: give a positive number of items")
+    if settings.items is not None and settings.limit is not None:
+        raise ShadowSuiteError("--limit and --first: give one (--limit N pairs the variants)")
     if settings.num_fewshot is not None and settings.num_fewshot < 0:
         raise ShadowSuiteError(f"--num_fewshot {settings.num_fewshot}: cannot be negative")
     batch = settings.batch_size
@@ -208,6 +217,25 @@ def check_run_arguments(
     check_model_location("--base", base)
     check_tasks(settings.tasks)
     check_task_data(settings.tasks, settings.data_dir)
+    if settings.items is not None:
+        check_items(settings.items, settings.tasks, settings.data_dir)
+
+
+def check_items(items: int, tasks: Sequence[str], data_dir: str | None) -> None:
+    """``--limit N`` fits every benchmark the tasks evaluate: one line before any model is
+    loaded, rather than the task pack's own after it."""
+    from shadow_suite.benchmarks import BENCHMARKS
+    from shadow_suite.data import load_split
+
+    for name, bench in BENCHMARKS.items():
+        group = f"shadow_{name}"
+        if any(t in ("shadow_suite", group) or t.startswith(group + "_") for t in tasks):
+            n_rows = len(load_split(name, bench.eval_split, data_dir)[0])
+            if items > n_rows:
+                raise ShadowSuiteError(
+                    f"--limit {items}: {name}'s evaluated split has only {n_rows} items; "
+                    f"give at most {n_rows}, or no --limit to evaluate the whole split"
+                )
 
 
 def check_task_data(tasks: Sequence[str], data_dir: str | None) -> None:
@@ -270,7 +298,9 @@ def _evaluate(settings: EvalSettings, work: Path, cache: Path) -> None:
         import torch
 
         device = "cuda" if torch.cuda.is_available() else "cpu"
-    metadata: dict[str, Any] = {"shadow_seed": settings.seed}
+    # shadow_items always set (None: the whole split), so $SHADOW_SUITE_ITEMS cannot change
+    # what these settings evaluate
+    metadata: dict[str, Any] = {"shadow_seed": settings.seed, "shadow_items": settings.items}
     if settings.data_dir:
         metadata["shadow_data"] = str(Path(settings.data_dir).resolve())
     tracker = EvaluationTracker(output_path=str(work))
@@ -425,7 +455,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--out", required=True, help="output folder (reused by a rerun)")
     parser.add_argument("--tasks", default="shadow_suite", help="comma-separated task names")
-    parser.add_argument("--limit", type=int, help="first N items of each task (a quick look)")
+    parser.add_argument(
+        "--limit",
+        type=int,
+        metavar="N",
+        help="a quick look: a seeded sample of N items per benchmark, the same items for the "
+        "original and every variant, spread over MMLU's subjects (default $SHADOW_SUITE_ITEMS)",
+    )
+    parser.add_argument(
+        "--first",
+        type=int,
+        metavar="N",
+        help="lm-eval's --limit: the first N documents of each task (variants skip items, so "
+        "they do not pair with the original; MMLU's first rows are one subject)",
+    )
     parser.add_argument("--seed", default=None, help="variant seed (default 1234)")
     parser.add_argument("--data", help="local benchmark data folder (default $SHADOW_SUITE_DATA)")
     parser.add_argument("--batch_size", default="auto")
@@ -457,7 +500,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from shadow_suite.data import resolve_data_dir
-    from shadow_suite.taskpack import resolve_seed
+    from shadow_suite.taskpack import resolve_items, resolve_seed
 
     data_dir = resolve_data_dir(args.data)
     check_writable_dir(args.out)
@@ -465,7 +508,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         model=args.model,
         model_args=args.model_args,
         tasks=tuple(t.strip() for t in args.tasks.split(",") if t.strip()),
-        limit=args.limit,
+        items=args.limit if args.limit is not None else resolve_items(),
+        limit=args.first,
         seed=resolve_seed(args.seed),
         data_dir=str(data_dir) if data_dir else None,
         batch_size=args.batch_size,

@@ -16,17 +16,25 @@ Fields every document carries (what the gap analysis pairs and cites):
 ``shadow_id`` ("<benchmark>/<split>/<row>", stable across runs and variants),
 ``shadow_benchmark``, ``shadow_variant`` ("orig" or the variant), ``shadow_seed``,
 ``shadow_data_sha256`` (of the file the row came from), ``shadow_n_source`` (rows in the
-evaluated split) and ``shadow_n_applied`` (rows the variant applied to; the others skipped).
-Few-shot examples also carry ``shadow_fewshot: True``.
+evaluated split), ``shadow_sample`` (source items drawn by the seeded sample, or None when the
+whole split is evaluated), ``shadow_n_applied`` (items the variant applied to, among the split
+or the sample; the others skipped) and ``shadow_position`` (the item's position among the
+``orig`` task's documents: its row without a sample). Few-shot examples also carry
+``shadow_fewshot: True``.
 
-Run-time options, from lm-eval's ``--metadata '{"shadow_seed": 7, "shadow_data": DIR}'`` or
-the environment (``SHADOW_SUITE_SEED``, ``SHADOW_SUITE_DATA``).
+Run-time options, from lm-eval's ``--metadata '{"shadow_seed": 7, "shadow_items": 100,
+"shadow_data": DIR}'`` or the environment (``SHADOW_SUITE_SEED``, ``SHADOW_SUITE_ITEMS``,
+``SHADOW_SUITE_DATA``). ``shadow_items`` N evaluates a seeded sample of N source items (see
+:func:`sample_rows`), the same for ``orig`` and every variant: unlike lm-eval's ``--limit``
+(the first N documents of each task), the tasks of a benchmark then pair item for item.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
+from collections.abc import Sequence
 from random import Random
 from typing import Any
 
@@ -42,8 +50,20 @@ from shadow_suite.variants.render import hellaswag_preprocess, hellaswag_query
 log = logging.getLogger("shadow_suite")
 
 SEED_ENV = "SHADOW_SUITE_SEED"
+ITEMS_ENV = "SHADOW_SUITE_ITEMS"
 DEFAULT_SEED = 1234
 ORIG = "orig"
+
+
+class _FromEnvironment:
+    def __repr__(self) -> str:
+        return "FROM_ENV"
+
+
+FROM_ENV: Any = _FromEnvironment()
+"""Default of ``items``: read $SHADOW_SUITE_ITEMS (an explicit None means the whole split)."""
+STRATA: dict[str, str] = {"mmlu": "subject"}
+"""Benchmarks whose sample is spread over strata: the field that names an item's stratum."""
 
 
 def resolve_seed(value: Any = None) -> int:
@@ -53,15 +73,82 @@ def resolve_seed(value: Any = None) -> int:
     return validate_seed(value)
 
 
+def resolve_items(value: Any = FROM_ENV) -> int | None:
+    """Source items to sample per benchmark: an explicit value (None: the whole split), else
+    $SHADOW_SUITE_ITEMS when set, else None."""
+    if value is FROM_ENV:
+        value = os.environ.get(ITEMS_ENV) or None
+    if value is None:
+        return None
+    number: int | None = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str) and value.strip().isdecimal():
+        number = int(value.strip())
+    if number is None or number < 1:
+        raise ShadowSuiteError(
+            f"shadow_items {value!r}: give a positive whole number of source items per "
+            f"benchmark (--metadata '{{\"shadow_items\": 100}}' or {ITEMS_ENV}=100)"
+        )
+    return number
+
+
+def sample_rows(benchmark: str, rows: Sequence[dict[str, Any]], n: int, seed: int) -> list[int]:
+    """The rows (in row order) of the seeded sample of ``n`` items of one benchmark's split.
+
+    Drawn from (benchmark, variant seed) only, so ``orig``, every variant and every model
+    evaluated with the same seed get the same items. A benchmark in :data:`STRATA` (MMLU) is
+    spread over its strata round-robin: the subjects in a seeded order, each subject's items
+    in a seeded order, one item per subject per round. So n >= 57 covers every MMLU subject,
+    each subject gets n/57 items, rounded (up for the first subjects of the seeded order),
+    and the sample weighs subjects equally (lm-eval's MMLU accuracy weighs them by size).
+    Other benchmarks: a plain seeded sample. A larger sample holds every smaller one.
+    """
+    if n > len(rows):
+        raise ShadowSuiteError(
+            f"shadow_items {n}: {benchmark}'s evaluated split has only {len(rows)} items; give "
+            f"at most {len(rows)}, or no shadow_items to evaluate the whole split"
+        )
+    digest = hashlib.sha256(f"shadow_items\x1f{benchmark}\x1f{seed}".encode()).digest()
+    rng = Random(int.from_bytes(digest, "big"))
+    key = STRATA.get(benchmark)
+    if key is None:
+        order = list(range(len(rows)))
+        rng.shuffle(order)
+        return sorted(order[:n])
+    strata: dict[str, list[int]] = {}
+    for row, doc in enumerate(rows):
+        strata.setdefault(str(doc[key]), []).append(row)
+    names = sorted(strata)
+    rng.shuffle(names)
+    for name in names:
+        rng.shuffle(strata[name])
+    picked: list[int] = []
+    depth = 0
+    while len(picked) < n:
+        picked += [strata[name][depth] for name in names if depth < len(strata[name])]
+        depth += 1
+    return sorted(picked[:n])
+
+
 def build_docs(
     benchmark: str,
     variant: str = ORIG,
     seed: Any = None,
     data_dir: str | None = None,
+    items: Any = FROM_ENV,
 ) -> dict[str, list[dict[str, Any]]]:
-    """Documents of one task, per split: the evaluated split and the few-shot split."""
+    """Documents of one task, per split: the evaluated split and the few-shot split.
+
+    With ``items`` (see :func:`resolve_items`) the evaluated split is cut to the seeded
+    sample of :func:`sample_rows` before the variant is applied, so only the sampled items
+    are transformed and a variant item is always one of ``orig``'s. Few-shot splits are
+    never sampled."""
     bench = get_benchmark(benchmark)
     seed = resolve_seed(seed)
+    n_items = resolve_items(items)
     spec = None
     if variant != ORIG:
         spec = get_variant(benchmark, variant)
@@ -70,18 +157,24 @@ def build_docs(
     out: dict[str, list[dict[str, Any]]] = {}
     for split in splits:
         rows, source = load_split(benchmark, split, data_dir)
+        is_eval = split == bench.eval_split
+        picked: Sequence[int] = range(len(rows))
+        if is_eval and n_items is not None:
+            picked = sample_rows(benchmark, rows, n_items, seed)
         docs = [
             {
-                **row,
+                **rows[i],
                 "shadow_id": f"{benchmark}/{split}/{i}",
                 "shadow_benchmark": benchmark,
                 "shadow_variant": variant,
                 "shadow_seed": seed,
                 "shadow_data_sha256": source.sha256,
             }
-            for i, row in enumerate(rows)
+            for i in picked
         ]
-        is_eval = split == bench.eval_split
+        if is_eval:
+            for position, doc in enumerate(docs):
+                doc["shadow_position"] = position
         if is_eval and variant == "rephrased":
             docs = _join_rephrased(docs, data_dir)
         if not is_eval:
@@ -93,20 +186,24 @@ def build_docs(
         if is_eval:
             for doc in docs:
                 doc["shadow_n_source"] = len(rows)
+                doc["shadow_sample"] = n_items
                 doc["shadow_n_applied"] = len(docs)
             if spec is not None:
                 log.info(
-                    "shadow_%s_%s: variant applies to %d of %d items (%d skipped: %s)",
+                    "shadow_%s_%s: variant applies to %d of %d items%s (%d skipped: %s)",
                     benchmark,
                     variant,
                     len(docs),
-                    len(rows),
-                    len(rows) - len(docs),
+                    len(picked),
+                    "" if n_items is None else " sampled",
+                    len(picked) - len(docs),
                     spec.skip_reason,
                 )
         if not docs:
+            where = f"split {split!r}" if n_items is None or not is_eval else "the sample"
             raise ShadowSuiteError(
-                f"variant {variant!r} of {benchmark} applies to no item of split {split!r}"
+                f"variant {variant!r} of {benchmark} applies to no item of {where}"
+                + ("" if n_items is None or not is_eval else f" (shadow_items {n_items})")
             )
         out[split] = docs
     return out
@@ -125,7 +222,12 @@ def _apply(transform: Any, benchmark: str, variant: str, docs: list[dict], seed:
 def _join_rephrased(docs: list[dict[str, Any]], data_dir: str | None) -> list[dict[str, Any]]:
     rows, _ = load_split("gsm8k", "test_rephrased", data_dir)
     by_row = {int(r["idx"]): r["question"] for r in rows}
-    return [{**doc, "rephrased_question": by_row.get(i)} for i, doc in enumerate(docs)]
+    return [{**doc, "rephrased_question": by_row.get(_row(doc))} for doc in docs]
+
+
+def _row(doc: dict[str, Any]) -> int:
+    """The row of the source split a document came from (the end of its ``shadow_id``)."""
+    return int(doc["shadow_id"].rsplit("/", 1)[1])
 
 
 def load_docs(
@@ -133,13 +235,15 @@ def load_docs(
     variant: str = ORIG,
     shadow_seed: Any = None,
     shadow_data: str | None = None,
+    shadow_items: Any = FROM_ENV,
     **_unused: Any,
 ):
     """lm-eval ``custom_dataset`` hook: ``dataset_kwargs`` name the benchmark and variant,
-    ``--metadata`` may set ``shadow_seed`` and ``shadow_data``; other metadata is ignored."""
+    ``--metadata`` may set ``shadow_seed``, ``shadow_items`` and ``shadow_data``; other
+    metadata is ignored."""
     import datasets
 
-    docs = build_docs(benchmark, variant, shadow_seed, shadow_data)
+    docs = build_docs(benchmark, variant, shadow_seed, shadow_data, shadow_items)
     return datasets.DatasetDict(
         {split: datasets.Dataset.from_list(rows) for split, rows in docs.items()}
     )
@@ -204,6 +308,8 @@ class PairedSampler(DocumentAwareSampler):
     comparison. This sampler gives the item from row r exactly the draw that lm-eval's
     default sampler gives the r-th document of the original task (the few-shot pool has the
     same order and size in both), in the variant's format where the variant changes it.
+    Under a sample (``shadow_items``) the item's position among the original task's
+    documents (``shadow_position``) takes the place of its row.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -218,7 +324,9 @@ class PairedSampler(DocumentAwareSampler):
     def sample(self, n: int, eval_doc: dict | None = None, df: Any = None, **kwargs: Any) -> list:
         if n == 0:
             return []
-        row = int(self._doc(eval_doc)["shadow_id"].rsplit("/", 1)[1])
+        doc = self._doc(eval_doc)
+        position = doc.get("shadow_position")
+        row = _row(doc) if position is None else int(position)
         pool = self.fewshot_docs()
         if not self._draws or len(self._draws[0]) != n:
             self._draws, self._generator = [], Random(self._seed)

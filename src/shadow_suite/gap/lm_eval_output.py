@@ -68,6 +68,7 @@ class TaskSamples:
     seed: int
     data_sha256: str
     n_source: int
+    """Source items the variant was tried on: the split's rows, or the sample's size."""
     n_applied: int
     samples_file: str
     results_file: str
@@ -76,6 +77,9 @@ class TaskSamples:
     """shadow_id -> the answer the model gave (absent for items whose samples lack it)."""
     n_fewshot: int | None = None
     """Few-shot examples per item, from the results file's ``n-shot``."""
+    sample: int | None = None
+    """``shadow_items``: the seeded sample of source items the task drew from, or None
+    (the whole split, or a run older than the sample)."""
 
 
 @dataclass
@@ -321,6 +325,7 @@ def read_samples(path: Path, results_path: Path, task: str, run_date: float) -> 
             )
         if meta is None:
             meta = {k: doc[k] for k in SHADOW_KEYS}
+            meta["shadow_sample"] = doc.get("shadow_sample")  # absent before shadow_items
             metric, filter_name = _metric_of(
                 str(doc["shadow_benchmark"]), str(doc["shadow_variant"]), where
             )
@@ -360,8 +365,9 @@ def read_samples(path: Path, results_path: Path, task: str, run_date: float) -> 
         n_choices=n_choices,
         seed=int(meta["shadow_seed"]),
         data_sha256=str(meta["shadow_data_sha256"]),
-        n_source=int(meta["shadow_n_source"]),
+        n_source=int(meta["shadow_sample"] or meta["shadow_n_source"]),
         n_applied=int(meta["shadow_n_applied"]),
+        sample=None if meta["shadow_sample"] is None else int(meta["shadow_sample"]),
         samples_file=str(path),
         results_file=str(results_path),
         run_date=run_date,
@@ -617,6 +623,13 @@ def load_results(paths: Iterable[str | Path]) -> EvalResults:
         warnings.append(
             f"lm-eval ran with --limit {', '.join(f'{x:g}' for x in limits)}: only the first "
             "items of each task were scored, so the numbers are a small, non-random sample"
+        )
+    sampled = sorted({t.sample for t in tasks.values() if t.sample is not None})
+    if sampled:
+        warnings.append(
+            f"the task pack scored a seeded sample of {', '.join(map(str, sampled))} source "
+            "items per benchmark (shadow_items): every variant on the same items, but a "
+            "sample, not the whole split"
         )
     sources = {r.model_source for r in runs}
     if len(sources) > 1:
