@@ -7,10 +7,10 @@ import re
 from pathlib import Path
 
 import pytest
-from report_helpers import HOSTILE_NAME
+from report_helpers import HOSTILE_NAME, make_run
 
 from shadow_suite.errors import ShadowSuiteError
-from shadow_suite.report.card import write_card
+from shadow_suite.report.card import build_card, write_card
 from shadow_suite.report.html import render_html
 from shadow_suite.report.markdown import render_markdown
 from shadow_suite.report.schema import SCHEMA_VERSION, Card, card_json, load_card
@@ -137,3 +137,24 @@ def test_schema_doc_names_every_field() -> None:
     ]
     assert missing == []
     assert f"now `{schema.SCHEMA_VERSION}`" in doc
+
+
+def test_older_run_without_the_chosen_option_is_reported_and_left_out(tmp_path: Path) -> None:
+    """Samples that do not record the per-choice scores (an older or foreign run) cannot be
+    gated: the card is still made, those rows say why they carry no verdict, and the rows
+    that have what they need are analysed as usual."""
+    run = make_run(tmp_path / "eval", "org/older", drop=0.3, seed=5)
+    for path in run.rglob("samples_shadow_mmlu_*.jsonl"):
+        lines = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x]
+        for line in lines:
+            line.pop("filtered_resps", None)
+            line.pop("resps", None)
+        path.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
+    card = build_card([run], n_boot=200, seed=1)
+    by_bench = {b.benchmark: b for b in card.gap.benchmarks}
+    assert all(v.gate == "no_answers" for v in by_bench["mmlu"].variants)
+    assert "mmlu" not in card.gap.headline.benchmarks
+    excluded = card.gap.headline.excluded
+    assert excluded["mmlu/permuted"].startswith("no_answers: the samples do not record")
+    assert any(v.gate == "ok" for v in by_bench["arc_challenge"].variants)
+    assert "arc_challenge" in card.gap.headline.benchmarks

@@ -70,7 +70,7 @@ class VariantGap:
     in the same format (the content-effect row)."""
     description: str
     n_source: int
-    """Items in the source split."""
+    """Items in the source split, or in the seeded sample of it that the run scored."""
     n_applied: int
     """Items the variant transformation applied to (the rest were skipped)."""
     n_skipped: int

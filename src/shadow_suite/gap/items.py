@@ -23,7 +23,8 @@ extracted      str         generation: the filtered answer, else null
 target         str         generation: the target, else null
 seed           int64       shadow_seed the variants were made with
 data_sha256    str         SHA-256 of the data file the item came from
-n_source       int64       items in the task's source split
+n_source       int64       items in the task's source split, or in its seeded sample
+                           (run --limit / shadow_items)
 n_applied      int64       items the variant applied to (the rest skipped)
 n_fewshot      int64       few-shot examples per item (-1 unknown)
 =============  ==========  ================================================================
