@@ -65,9 +65,10 @@ def card_from_results(
     n_boot: int = DEFAULT_N_BOOT,
     seed: int = DEFAULT_SEED,
     references: Sequence[ReferenceItems] = (),
+    name: str | None = None,
 ) -> Card:
     """Pure assembly: the analysis of ``results`` (against ``references``, if any) plus
-    provenance and spectra."""
+    provenance and spectra; ``name`` replaces the model's name in the title (``--name``)."""
     items = items_from_results(results)
     target_tokenizer = next((r.tokenizer for r in results.runs if r.tokenizer), None)
     extra_warnings = []
@@ -97,7 +98,7 @@ def card_from_results(
         schema=SCHEMA,
         schema_version=SCHEMA_VERSION,
         model=ModelInfo(
-            name=display_name(latest.model_name),
+            name=name if name else display_name(latest.model_name),
             backend=latest.model_source,
             model_args=latest.model_args,
             revision=latest.model_revision,
@@ -260,9 +261,11 @@ def build_card(
     n_boot: int = DEFAULT_N_BOOT,
     seed: int = DEFAULT_SEED,
     references: Sequence[str | os.PathLike[str]] = (),
+    name: str | None = None,
 ) -> Card:
     """Read lm-eval output folders (one model) and an optional spectra file into a card;
-    ``references``: trusted models evaluated on the same items (see ``load_reference``)."""
+    ``references``: trusted models evaluated on the same items (see ``load_reference``);
+    ``name``: the model's name on the card (default: ``display_name`` of lm-eval's)."""
     refs = [load_reference(r) for r in references]
     results = load_results(results_dirs)
     spectral = None
@@ -272,7 +275,9 @@ def build_card(
         )
     elif base_spectra is not None:
         raise ShadowSuiteError("--base-spectra needs --spectra (the model's own spectra)")
-    return card_from_results(results, spectral, base_model, n_boot, seed, references=refs)
+    return card_from_results(
+        results, spectral, base_model, n_boot, seed, references=refs, name=name
+    )
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from shadow_suite.gap.defaults import DEFAULT_N_BOOT, DEFAULT_SEED
+from shadow_suite.report.pdf import DEFAULT_PAPER, PAPERS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -43,6 +44,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help=f"bootstrap resamples (default {DEFAULT_N_BOOT})",
     )
     report.add_argument("--seed", type=int, default=DEFAULT_SEED, help="bootstrap seed")
+    report.add_argument(
+        "--name",
+        metavar="NAME",
+        help="the model's name in the card's title (default: the hub id, or a local folder's "
+        "own name, from lm-eval's model_args)",
+    )
+    report.add_argument(
+        "--pdf",
+        action="store_true",
+        help="also write card.pdf, the card printed by headless Chromium (needs chromium)",
+    )
+    report.add_argument(
+        "--paper",
+        choices=PAPERS,
+        default=DEFAULT_PAPER,
+        help=f"paper size of card.pdf (default {DEFAULT_PAPER})",
+    )
     report.set_defaults(func=run_report)
 
     compare = subparsers.add_parser(
@@ -108,6 +126,13 @@ def run_report(args: argparse.Namespace) -> int:
 
     if args.n_boot < 100:
         raise ShadowSuiteError(f"--n-boot {args.n_boot}: use at least 100 resamples")
+    if args.name is not None and not args.name.strip():
+        raise ShadowSuiteError("--name: give a non-empty name")
+    browser = None
+    if args.pdf:
+        from shadow_suite.report.pdf import find_browser
+
+        browser = find_browser()  # before any work: a missing Chromium is one line
     card = build_card(
         args.results,
         spectra=args.spectra,
@@ -116,11 +141,16 @@ def run_report(args: argparse.Namespace) -> int:
         n_boot=args.n_boot,
         seed=args.seed,
         references=args.reference,
+        name=args.name,
     )
     paths = write_card(card, args.out)
     print(verdict_sentence(card))
     for path in (paths.json, paths.html, paths.markdown):
         print(path)
+    if browser is not None:
+        from shadow_suite.report.pdf import write_pdf
+
+        print(write_pdf(paths.html, paper=args.paper, browser=browser))
     return 0
 
 

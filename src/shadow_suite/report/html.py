@@ -32,8 +32,18 @@ code{font-size:.9em;word-break:break-all}
 figure{margin:14px 0}figcaption{color:#555;font-size:.9em;max-width:800px}
 dl dt{font-weight:bold;margin-top:8px}dl dd{margin-left:18px}
 dl.legend{font-size:.88em;color:#333;columns:2 360px}dl.legend dt{margin-top:4px}
-@media print{main{max-width:none;padding:0}table{display:table;font-size:.78em}tr{break-inside:avoid}figure{break-inside:avoid}}
 svg{max-width:100%;height:auto}
+@page{margin:14mm 12mm 16mm;@bottom-right{content:counter(page) " / " counter(pages);font:8pt system-ui,sans-serif;color:#777}}
+@media print{
+html{-webkit-print-color-adjust:exact;print-color-adjust:exact}
+body{background:#fff;font-size:10pt}main{max-width:none;padding:0}h2{margin-top:1.4em}
+h1,h2,h3,h3+p,dl dt{break-after:avoid}
+tr,figure,.stat,.verdict,.warn,dl dd{break-inside:avoid}
+table{display:table;font-size:.8em}thead{display:table-header-group}
+td{overflow-wrap:break-word}td.n{white-space:nowrap}
+.headline{gap:8px}.stat{min-width:0;flex:1 1 110px;padding:8px 10px}.stat b{font-size:1.4em}
+figure svg{width:100%;max-height:95mm}figcaption{max-width:none}
+}
 """
 
 
