@@ -1,4 +1,5 @@
-"""``shadow-suite demo --quick`` end to end: three cards and a comparison page, well-formed.
+"""``shadow-suite demo --quick`` end to end: three cards, a comparison page and the fine-tunes'
+footprints, well-formed.
 
 No verdict is asserted: the outcome of the experiment is whatever it is."""
 
@@ -7,10 +8,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from shadow_suite.cli import main
 from shadow_suite.demo.config import MODEL_NAMES, QUICK
+from shadow_suite.report.footprint import DEFAULT_KINDS, MODEL_METRICS, PAIR_METRIC
 from shadow_suite.report.schema import load_card
 
 
@@ -58,6 +61,24 @@ def test_quick_demo_end_to_end(
     for name in MODEL_NAMES:
         assert name in html
     assert len((out / "compare.csv").read_text(encoding="utf-8").splitlines()) == 4
+
+    # footprints of the fine-tunes against the base: one line per model, layer and kind for
+    # each metric; the base's own spectra only in the effective-rank pairs
+    assert (out / "footprint.html").is_file()
+    assert 'href="footprint.html"' in html and 'class="footprint"' in html
+    footprint = pd.read_csv(out / "footprint.csv")
+    grid = {(k, layer) for k in DEFAULT_KINDS for layer in range(QUICK.num_layers)}
+    lines = footprint.groupby(["model", "against", "metric"], dropna=False)
+    expected = {(m, None, metric) for m in MODEL_NAMES[1:] for metric in MODEL_METRICS}
+    expected |= {("base", None, "effective_rank")}
+    expected |= {
+        (b, a, PAIR_METRIC) for i, a in enumerate(MODEL_NAMES) for b in MODEL_NAMES[i + 1 :]
+    }
+    got = {(m, None if pd.isna(a) else a, metric) for m, a, metric in lines.groups}
+    assert got == expected
+    for key, rows in lines:
+        assert len(rows) == len(grid) and set(zip(rows.kind, rows.layer, strict=True)) == grid, key
+    assert footprint["value"].notna().all()
 
     tokens = json.loads((out / "corpus" / "tokens.json").read_text(encoding="utf-8"))
     assert tokens["benchmark-aligned"]["tokens"] == tokens["coverage-expanding"]["tokens"]

@@ -8,14 +8,22 @@ pillow; skipped with the reason when one is missing.
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
+import torch
 
+from shadow_suite.demo.config import MODEL_NAMES
+from shadow_suite.demo.experiment import write_footprints
 from shadow_suite.gap import load_results
 from shadow_suite.report.card import card_from_results, write_card
 from shadow_suite.report.compare import write_comparison
 from shadow_suite.report.spectral import spectral_section
+from shadow_suite.spectral import analyze_model, write_result
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "spectral"))
+from spectral_helpers import llama_tensors, save_model
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -128,3 +136,55 @@ def test_card_and_comparison_display_without_errors(driver, run_dir: Path, tmp_p
         assert driver.save_screenshot(str(shot))
         # a blank page is one flat colour; a rendered card has text and charts
         assert _pixel_std(shot) > 10.0
+
+
+def _demo_family(root: Path) -> None:
+    """The demo's layout: runs/<name>/spectra for a tiny base and two fine-tunes of it
+    (real safetensors through the real engine), the fine-tunes against the base."""
+    base = llama_tensors(seed=0, layers=3)
+    for i, name in enumerate(MODEL_NAMES):
+        gen = torch.Generator().manual_seed(i)
+        tensors = {
+            k: (w.float() + 0.01 * (1 + i) * torch.randn(w.shape, generator=gen)).to(w.dtype)
+            if i and w.dim() == 2
+            else w
+            for k, w in base.items()
+        }
+        save_model(root / "models" / name, tensors)
+        result = analyze_model(
+            root / "models" / name,
+            None if i == 0 else root / "models" / MODEL_NAMES[0],
+            device="cpu",
+            cache_dir=None,
+            fit_alpha=False,
+            hash_files=False,
+            workers=1,
+        )
+        write_result(result, root / "runs" / name / "spectra")
+
+
+def test_footprint_pages_display_without_errors(driver, run_dir: Path, tmp_path: Path) -> None:
+    """footprint.html and the demo's comparison page with its footprint section."""
+    _demo_family(tmp_path)
+    card = card_from_results(load_results([run_dir]), spectral_section(SPECTRA), n_boot=200)
+    compare = write_comparison([card], tmp_path)
+    write_footprints(tmp_path, compare.html)
+    pages = (
+        (tmp_path / "footprint.html", "shadow-suite footprints", 4 * 7),
+        (compare.html, "shadow-suite comparison", 1 + 4 * 2),
+    )
+    for page, heading, n_svg in pages:
+        driver.get(page.resolve().as_uri())
+        assert _severe(driver) == []
+        assert driver.find_element("tag name", "h1").text == heading
+        assert len(driver.find_elements("tag name", "svg")) == n_svg
+        # every chart is drawn with a size (an SVG that failed to parse shows nothing)
+        for chart in driver.find_elements("tag name", "svg"):
+            assert chart.size["width"] > 100 and chart.size["height"] > 100
+        labels = driver.find_element("tag name", "body").text
+        assert "benchmark-aligned" in labels and "coverage-expanding" in labels
+        shot = tmp_path / f"{page.stem}.png"
+        assert driver.save_screenshot(str(shot))
+        assert _pixel_std(shot) > 10.0
+    link = driver.find_element("link text", "footprint.html")
+    assert link.get_attribute("href") == (tmp_path / "footprint.html").resolve().as_uri()

@@ -358,8 +358,9 @@ def _series(frame: pd.DataFrame, metric: str, kind: str) -> list[svg.Series]:
             label = str(model)
         else:
             line = rows[(rows["model"] == model) & (rows["against"] == against)]
-            other = svg.clip_start(str(against), 10)  # the model gets what the legend has left
-            label = f"{svg.clip_start(str(model), 21 - len(other))} \u2212 {other}"
+            # the legend shows ~19 characters: the model gets what the other leaves
+            other = svg.clip_start(str(against), 8)
+            label = f"{svg.clip_start(str(model), 16 - len(other))} \u2212 {other}"
         line = line.sort_values("layer")
         out.append(
             svg.Series(
