@@ -40,6 +40,17 @@ from shadow_suite.errors import ShadowSuiteError
 from shadow_suite.stage import STAGE_FILE, StageBusy, StageMismatch, run_stage, stage_is_done
 
 BACKENDS = ("vllm", "hf", "local-completions")
+PRESETS: dict[str, dict[str, int]] = {
+    "open-llm-v1": {
+        "arc_challenge": 25,
+        "hellaswag": 10,
+        "mmlu": 5,
+        "winogrande": 5,
+        "gsm8k": 5,
+    },
+}
+"""Few-shot examples per benchmark as leaderboards asked them. ``open-llm-v1``: the Open LLM
+Leaderboard (v1), whose numbers vendors still quote."""
 __all__ = ["STAGE_FILE", "run_pipeline"]
 
 
@@ -60,6 +71,17 @@ class EvalSettings:
     items: int | None = None
     """The task pack's ``shadow_items`` (``run --limit``): a seeded sample of N source items
     per benchmark, the same for ``orig`` and every variant; None: the whole split."""
+    preset: str | None = None
+    """``run --preset``: the name of the few-shot preset (see :data:`PRESETS`), or None."""
+    fewshot: dict[str, int] | None = None
+    """Few-shot examples per benchmark (from ``preset``); None: ``num_fewshot`` for all."""
+    apply_chat_template: bool | str | None = None
+    """lm-eval's ``apply_chat_template``: True (the tokenizer's default template), a
+    template's name, or None (prompts as plain text)."""
+    fewshot_as_multiturn: bool | None = None
+    """lm-eval's ``fewshot_as_multiturn`` (with a chat template only; None without one)."""
+    system_instruction: str | None = None
+    """lm-eval's ``system_instruction``."""
 
 
 @dataclass(frozen=True)
@@ -204,6 +226,17 @@ def check_run_arguments(
         raise ShadowSuiteError("--limit and --first: give one (--limit N pairs the variants)")
     if settings.num_fewshot is not None and settings.num_fewshot < 0:
         raise ShadowSuiteError(f"--num_fewshot {settings.num_fewshot}: cannot be negative")
+    if settings.preset is not None and settings.preset not in PRESETS:
+        raise ShadowSuiteError(f"--preset {settings.preset!r}: use one of {', '.join(PRESETS)}")
+    if settings.fewshot is not None and settings.num_fewshot is not None:
+        raise ShadowSuiteError(
+            f"--preset {settings.preset} and --num_fewshot: give one (the preset sets each "
+            "benchmark's few-shot count)"
+        )
+    if settings.fewshot_as_multiturn and not settings.apply_chat_template:
+        raise ShadowSuiteError(
+            "--fewshot_as_multiturn needs --apply_chat_template (few-shot turns are chat turns)"
+        )
     batch = settings.batch_size
     if not re.fullmatch(r"auto(:[1-9]\d*)?|[1-9]\d*", str(batch)):
         raise ShadowSuiteError(f"--batch_size {batch!r}: give a positive number, auto or auto:N")
@@ -303,11 +336,18 @@ def _evaluate(settings: EvalSettings, work: Path, cache: Path) -> None:
     metadata: dict[str, Any] = {"shadow_seed": settings.seed, "shadow_items": settings.items}
     if settings.data_dir:
         metadata["shadow_data"] = str(Path(settings.data_dir).resolve())
+    if settings.preset:
+        metadata["shadow_preset"] = settings.preset
+    task_manager = TaskManager(metadata=metadata)
+    tasks: list[Any] = list(settings.tasks)
+    if settings.fewshot is not None:
+        tasks = tasks_with_fewshot(task_manager, settings.tasks, settings.fewshot)
     tracker = EvaluationTracker(output_path=str(work))
+    chat = bool(settings.apply_chat_template)
     results = simple_evaluate(
         model=settings.model,
         model_args=settings.model_args,
-        tasks=list(settings.tasks),
+        tasks=tasks,
         num_fewshot=settings.num_fewshot,
         batch_size=settings.batch_size,
         device=device,
@@ -315,8 +355,12 @@ def _evaluate(settings: EvalSettings, work: Path, cache: Path) -> None:
         limit=settings.limit,
         log_samples=True,
         evaluation_tracker=tracker,
+        system_instruction=settings.system_instruction,
+        apply_chat_template=settings.apply_chat_template if chat else False,
+        # lm-eval's own CLI: multi-turn few-shot by default with a chat template, never without
+        fewshot_as_multiturn=chat and settings.fewshot_as_multiturn is not False,
         gen_kwargs=settings.gen_kwargs,
-        task_manager=TaskManager(metadata=metadata),
+        task_manager=task_manager,
         metadata=metadata,
     )
     if results is None:  # only on non-zero ranks of a multi-process run
@@ -325,6 +369,36 @@ def _evaluate(settings: EvalSettings, work: Path, cache: Path) -> None:
     tracker.save_results_aggregated(results=results, samples=samples)
     for task_name in results["configs"]:
         tracker.save_results_samples(task_name=task_name, samples=samples[task_name])
+
+
+def benchmark_of_task(task: str) -> str | None:
+    """The benchmark a leaf task evaluates: ours (``shadow_<benchmark>_<variant>``) or
+    lm-eval's own (``arc_challenge``, ``mmlu_<subject>`` ...); None for any other task."""
+    from shadow_suite.benchmarks import BENCHMARKS
+
+    name = task.removeprefix("shadow_")
+    for bench in sorted(BENCHMARKS, key=len, reverse=True):
+        if name == bench or name.startswith(bench + "_"):
+            return bench
+    return None
+
+
+def tasks_with_fewshot(task_manager: Any, names: Sequence[str], fewshot: dict[str, int]) -> list:
+    """The tasks and groups ``names``, built, each leaf task set to its benchmark's few-shot
+    count (lm-eval's ``num_fewshot`` is one number for every task; a task's own config may
+    differ). Tasks of no benchmark in ``fewshot`` keep their own default."""
+    built: list[Any] = []
+    for name in names:
+        loaded = task_manager.load([name])
+        top = loaded["groups"].get(name) or loaded["tasks"].get(name)
+        # a tag is no object of its own: its tasks
+        top_level = [top] if top is not None else list(loaded["tasks"].values())
+        for task_name, task in loaded["tasks"].items():
+            bench = benchmark_of_task(task_name)
+            if bench is not None and bench in fewshot:
+                task.set_config(key="num_fewshot", value=fewshot[bench])
+        built += top_level
+    return built
 
 
 def run_spectra(settings: SpectraSettings, spectra_dir: Path, progress: bool = True) -> bool:
@@ -469,12 +543,41 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="lm-eval's --limit: the first N documents of each task (variants skip items, so "
         "they do not pair with the original; MMLU's first rows are one subject)",
     )
-    parser.add_argument("--seed", default=None, help="variant seed (default 1234)")
+    parser.add_argument(
+        "--seed",
+        default=None,
+        help="variant seed, or 'fresh': a new secret one drawn for this run and recorded (a "
+        "rerun into the same --out reuses it) (default $SHADOW_SUITE_SEED, else 1234)",
+    )
     parser.add_argument("--data", help="local benchmark data folder (default $SHADOW_SUITE_DATA)")
     parser.add_argument("--batch_size", default="auto")
     parser.add_argument("--device", help="device for the hf backend (e.g. cuda:0, cpu)")
     parser.add_argument("--gen_kwargs", help="generation arguments, e.g. max_gen_toks=256")
-    parser.add_argument("--num_fewshot", type=int)
+    parser.add_argument("--num_fewshot", type=int, help="few-shot examples for every task")
+    parser.add_argument(
+        "--preset",
+        choices=sorted(PRESETS),
+        help="each benchmark's few-shot count as a leaderboard asked it; open-llm-v1: "
+        "ARC-Challenge 25, HellaSwag 10, MMLU 5, WinoGrande 5, GSM8K 5",
+    )
+    parser.add_argument(
+        "--apply_chat_template",
+        nargs="?",
+        const=True,
+        default=None,
+        metavar="NAME",
+        help="format prompts with the model's chat template (NAME: one of its named templates), "
+        "as lm-eval's --apply_chat_template; for instruct and chat models",
+    )
+    parser.add_argument(
+        "--fewshot_as_multiturn",
+        nargs="?",
+        const="true",
+        default=None,
+        metavar="true|false",
+        help="few-shot examples as chat turns (lm-eval's; default true with a chat template)",
+    )
+    parser.add_argument("--system_instruction", metavar="TEXT", help="lm-eval's system instruction")
     parser.add_argument(
         "--base",
         help="the base model (folder or hub id): evaluated on the same items as a reference "
@@ -500,23 +603,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from shadow_suite.data import resolve_data_dir
-    from shadow_suite.taskpack import resolve_items, resolve_seed
+    from shadow_suite.taskpack import resolve_items
 
     data_dir = resolve_data_dir(args.data)
     check_writable_dir(args.out)
+    seed, seed_note = run_seed(args.seed, Path(args.out))
     settings = EvalSettings(
         model=args.model,
         model_args=args.model_args,
         tasks=tuple(t.strip() for t in args.tasks.split(",") if t.strip()),
         items=args.limit if args.limit is not None else resolve_items(),
         limit=args.first,
-        seed=resolve_seed(args.seed),
+        seed=seed,
         data_dir=str(data_dir) if data_dir else None,
         batch_size=args.batch_size,
         device=args.device,
         gen_kwargs=args.gen_kwargs,
         num_fewshot=args.num_fewshot,
+        preset=args.preset,
+        fewshot=dict(PRESETS[args.preset]) if args.preset in PRESETS else None,
+        apply_chat_template=args.apply_chat_template,
+        fewshot_as_multiturn=multiturn_flag(args.fewshot_as_multiturn, args.apply_chat_template),
+        system_instruction=args.system_instruction,
     )
+    if seed_note:
+        print(seed_note)
     outcome = run_pipeline(
         settings,
         args.out,
@@ -534,3 +645,40 @@ def _cmd_run(args: argparse.Namespace) -> int:
     for name in ("card.json", "card.html", "card.md", "items.parquet"):
         print(outcome.card_dir / name)
     return 0
+
+
+def multiturn_flag(value: str | None, chat_template: bool | str | None) -> bool | None:
+    """``--fewshot_as_multiturn [true|false]`` as lm-eval reads it; with a chat template and
+    no flag, True (lm-eval's default); without a chat template, None unless asked."""
+    if value is None:
+        return True if chat_template else None
+    word = value.strip().lower()
+    if word in ("true", "1", "yes"):
+        return True
+    if word in ("false", "0", "no"):
+        return False
+    raise ShadowSuiteError(f"--fewshot_as_multiturn {value!r}: give true or false")
+
+
+def run_seed(value: str | None, out: Path) -> tuple[int, str | None]:
+    """The variant seed of a run, and a line to print when it was drawn or reused.
+
+    ``fresh`` (``--seed fresh`` or ``$SHADOW_SUITE_SEED=fresh``): the seed recorded by a
+    finished evaluation in ``out`` when there is one (a rerun continues that audit), else a
+    new one drawn once in this process; any other value as ``resolve_seed`` reads it."""
+    from shadow_suite.taskpack import SEED_ENV, is_fresh, resolve_seed
+
+    wanted = value if value is not None else os.environ.get(SEED_ENV)
+    if not is_fresh(wanted):
+        return resolve_seed(wanted), None
+    from shadow_suite.stage import recorded_settings
+
+    recorded = recorded_settings(out / "eval")
+    if recorded is not None and recorded.get("seed") is not None:
+        seed = resolve_seed(recorded["seed"])
+        return seed, f"seed fresh: reusing {seed}, recorded by the evaluation in {out / 'eval'}"
+    seed = resolve_seed("fresh")
+    return seed, (
+        f"seed fresh: drew {seed} (recorded in every sample and on the card; evaluate "
+        f"references with --seed {seed}, and keep it private until the audit is done)"
+    )

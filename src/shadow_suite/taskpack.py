@@ -27,6 +27,8 @@ Run-time options, from lm-eval's ``--metadata '{"shadow_seed": 7, "shadow_items"
 ``SHADOW_SUITE_DATA``). ``shadow_items`` N evaluates a seeded sample of N source items (see
 :func:`sample_rows`), the same for ``orig`` and every variant: unlike lm-eval's ``--limit``
 (the first N documents of each task), the tasks of a benchmark then pair item for item.
+``shadow_seed: fresh`` draws a new variant seed once per process (every task of the run
+shares it; each document records it).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import secrets
 from collections.abc import Sequence
 from random import Random
 from typing import Any
@@ -66,10 +69,39 @@ STRATA: dict[str, str] = {"mmlu": "subject"}
 """Benchmarks whose sample is spread over strata: the field that names an item's stratum."""
 
 
+FRESH = "fresh"
+"""The seed value that draws a new variant seed (see :func:`resolve_seed`)."""
+_fresh_seed: int | None = None
+
+
+def is_fresh(value: Any) -> bool:
+    """Whether ``value`` asks for a freshly drawn seed (``fresh``, any case)."""
+    return isinstance(value, str) and value.strip().lower() == FRESH
+
+
+def fresh_seed() -> int:
+    """A variant seed drawn from the operating system's secure source once per process, so
+    that every task of one lm-eval run shares it (and so pairs). Logged once; every
+    document records it (``shadow_seed``), and with it the card."""
+    global _fresh_seed
+    if _fresh_seed is None:
+        _fresh_seed = secrets.randbelow(2**31 - 1) + 1
+        log.warning(
+            "shadow_seed fresh: drew variant seed %d (recorded in every sample); evaluate "
+            "references with shadow_seed %d",
+            _fresh_seed,
+            _fresh_seed,
+        )
+    return _fresh_seed
+
+
 def resolve_seed(value: Any = None) -> int:
-    """The variant seed: explicit value, else $SHADOW_SUITE_SEED, else 1234."""
+    """The variant seed: explicit value, else $SHADOW_SUITE_SEED, else 1234. ``fresh`` draws
+    a new one, the same for the whole process (:func:`fresh_seed`)."""
     if value is None:
         value = os.environ.get(SEED_ENV, DEFAULT_SEED)
+    if is_fresh(value):
+        return fresh_seed()
     return validate_seed(value)
 
 

@@ -94,3 +94,21 @@ def benchmark_texts(data_dir: str | Path, max_rows: int = 2000) -> list[str]:
                 row = json.loads(line)
                 texts.extend(str(v) for v in row.values() if isinstance(v, str))
     return texts
+
+
+CHATML_TEMPLATE = (
+    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
+    "{{ message['content'] }}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+"""A ChatML chat template (system, user and assistant turns), as many instruct models use."""
+
+
+def add_chat_template(model_dir: str | Path, template: str = CHATML_TEMPLATE) -> Path:
+    """Give the tokenizer saved in ``model_dir`` a chat template (an instruct model's)."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    tokenizer.chat_template = template
+    tokenizer.save_pretrained(model_dir)
+    return Path(model_dir)

@@ -105,6 +105,10 @@ class RunInfo:
     system_instruction_sha: str | None
     n_shot: dict[str, int]
     task_versions: dict[str, str]
+    chat_template_applied: bool | None = None
+    """Whether lm-eval formatted prompts with a chat template (None: the file does not say)."""
+    fewshot_as_multiturn: bool | None = None
+    """lm-eval's ``fewshot_as_multiturn`` as the results file records it."""
     n_samples: dict[str, int] = field(default_factory=dict)
     """Task -> items lm-eval says it scored (``n-samples.effective``)."""
     tokenizer: str | None = None
@@ -208,6 +212,16 @@ def _run_info(path: Path, data: dict[str, Any]) -> RunInfo:
         total_evaluation_time_seconds=_opt_float(data.get("total_evaluation_time_seconds")),
         chat_template_sha=data.get("chat_template_sha"),
         system_instruction_sha=data.get("system_instruction_sha"),
+        chat_template_applied=(
+            None
+            if "chat_template" not in data and "chat_template_sha" not in data
+            else bool(data.get("chat_template") or data.get("chat_template_sha"))
+        ),
+        fewshot_as_multiturn=(
+            data["fewshot_as_multiturn"]
+            if isinstance(data.get("fewshot_as_multiturn"), bool)
+            else None
+        ),
         n_shot={
             k: int(v)
             for k, v in (data.get("n-shot") or {}).items()

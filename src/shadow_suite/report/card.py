@@ -107,6 +107,10 @@ def card_from_results(
             num_parameters=latest.model_num_parameters,
             chat_template_sha=latest.chat_template_sha,
             system_instruction_sha=latest.system_instruction_sha,
+            chat_template_applied=latest.chat_template_applied,
+            fewshot_as_multiturn=latest.fewshot_as_multiturn
+            if latest.chat_template_applied
+            else None,
         ),
         base_model=base,
         provenance=Provenance(

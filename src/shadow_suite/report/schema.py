@@ -45,6 +45,11 @@ class ModelInfo:
     num_parameters: int | None
     chat_template_sha: str | None
     system_instruction_sha: str | None
+    chat_template_applied: bool | None = None
+    """Whether prompts went through the model's chat template (``--apply_chat_template``);
+    None: the results file does not say (older lm-eval)."""
+    fewshot_as_multiturn: bool | None = None
+    """With a chat template: whether few-shot examples were chat turns (lm-eval's flag)."""
 
 
 @dataclass
