@@ -67,7 +67,7 @@ def fsync_dir(folder: str | os.PathLike[str]) -> None:
         os.close(fd)
 
 
-def write_with(path: str | os.PathLike[str], write: Callable[[IO[bytes]], None]) -> Path:
+def write_with(path: str | os.PathLike[str], write: Callable[[IO[bytes]], object]) -> Path:
     """Write ``path`` atomically with ``write(handle)`` (a binary file handle)."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)

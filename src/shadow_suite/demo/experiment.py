@@ -294,11 +294,14 @@ def write_footprints(root: Path, compare_html: Path) -> Path:
 
     spectra = {n: root / "runs" / n / "spectra" for n in MODEL_NAMES}
     tuned = list(MODEL_NAMES[1:])
-    family = {"labels": tuned, "base_spectra": spectra[MODEL_NAMES[0]]}
-    paths = write_footprint([spectra[n] for n in tuned], root, **family)
+    base_spectra = spectra[MODEL_NAMES[0]]
+    paths = write_footprint(
+        [spectra[n] for n in tuned], root, labels=tuned, base_spectra=base_spectra
+    )
     section = footprint_section(
         [spectra[n] for n in tuned],
-        **family,
+        labels=tuned,
+        base_spectra=base_spectra,
         kinds=COMPARE_FOOTPRINT_KINDS,
         heading="Parameter footprints against the base",
     )

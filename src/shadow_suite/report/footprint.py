@@ -126,8 +126,9 @@ def _checkpoint_id(doc: dict[str, Any] | None) -> tuple[str, ...]:
         return ("<none>",)
     files = doc.get("files") or []
     hashes = [f.get("sha256") for f in files if isinstance(f, dict)]
-    if hashes and all(isinstance(h, str) for h in hashes):
-        return tuple(sorted(hashes))
+    strings = [h for h in hashes if isinstance(h, str)]
+    if hashes and len(strings) == len(hashes):
+        return tuple(sorted(strings))
     return (str(doc.get("path")),)
 
 

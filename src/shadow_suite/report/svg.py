@@ -144,8 +144,9 @@ def grouped_bars(
                 f'font-size="10">{escape(bar.label)}</text>'
             )
             x += slot
-        if gi < len(references) and references[gi] is not None:
-            ry = y(references[gi])
+        reference = references[gi] if gi < len(references) else None
+        if reference is not None:
+            ry = y(reference)
             out.append(
                 f'<line x1="{_fmt(g_start - 2)}" x2="{_fmt(x)}" y1="{_fmt(ry)}" y2="{_fmt(ry)}" '
                 'stroke="#555" stroke-dasharray="4 3"><title>chance level</title></line>'

@@ -75,6 +75,7 @@ def store_entry(
     if cache_dir is None:
         return
     path = _entry_path(cache_dir, key)
+    named: dict[str, Any] = dict(arrays)  # typed Any for numpy's allow_pickle overload
     atomic.write_with(
-        path, lambda handle: np.savez(handle, metrics=np.array(json.dumps(metrics)), **arrays)
+        path, lambda handle: np.savez(handle, metrics=np.array(json.dumps(metrics)), **named)
     )

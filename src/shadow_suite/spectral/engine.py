@@ -283,6 +283,10 @@ class Done:
     seconds: float
 
 
+def _process_when_loaded(process: Callable[[Loaded], Done], loading: Future[Loaded]) -> Done:
+    return process(loading.result())
+
+
 def _pipeline(
     jobs: list[Job], load: Callable[[Job], Loaded], process: Callable[[Loaded], Done], workers: int
 ) -> Iterator[Done]:
@@ -294,7 +298,7 @@ def _pipeline(
     try:
         for job in jobs:
             loading = readers.submit(load, job)
-            pending.append(computers.submit(lambda f=loading: process(f.result())))
+            pending.append(computers.submit(_process_when_loaded, process, loading))
             if len(pending) > workers:
                 yield pending.popleft().result()
         while pending:

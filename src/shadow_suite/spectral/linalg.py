@@ -116,7 +116,8 @@ def matrix_stats(
     gram = None if exact else new_gram()
     update_gram = None if exact or b is None else new_gram()
     zero = torch.zeros((), dtype=f64, device=device)
-    frob2, base2, inner, noise2 = zero.clone(), zero.clone(), zero.clone(), zero.clone()
+    frob2: Any = zero.clone()  # a tensor, or the Gram matrix's trace (a float) below
+    base2, inner, noise2 = zero.clone(), zero.clone(), zero.clone()
     for start in range(0, rows, step):
         block = a[start : start + step].to(f64)
         if gram is not None:

@@ -113,6 +113,11 @@ class Checkpoint:
     config: dict[str, Any]
 
 
+def _constant(value: Any) -> Callable[[], Any]:
+    """A loader that returns an already loaded tensor."""
+    return lambda: value
+
+
 def _parse_header(path: Path) -> list[TensorInfo]:
     """Validate a safetensors file's header against its size and list its tensors."""
     size = path.stat().st_size
@@ -260,7 +265,7 @@ def _pickle_infos(files: list[Path]) -> list[TensorInfo]:
                     file,
                     0,
                     tensor.numel() * tensor.element_size(),
-                    loader=lambda tensor=tensor: tensor,
+                    loader=_constant(tensor),
                 )
             )
     return infos

@@ -79,7 +79,7 @@ class SpectralResult:
         return self.document["summary"]
 
 
-def _atomic(path: Path, write: Callable[[IO[bytes]], None]) -> None:
+def _atomic(path: Path, write: Callable[[IO[bytes]], object]) -> None:
     atomic.write_with(path, write)
 
 
@@ -98,7 +98,8 @@ def _write_files(result: SpectralResult, out: Path) -> None:
     arrays.update(
         {f"update_sv::{k}": v.astype(np.float32) for k, v in result.update_singular_values.items()}
     )
-    _atomic(out / SINGULAR_VALUES, lambda h: np.savez_compressed(h, **arrays))
+    named: dict[str, Any] = arrays  # keyword arrays; typed Any for numpy's allow_pickle overload
+    _atomic(out / SINGULAR_VALUES, lambda h: np.savez_compressed(h, **named))
     try:
         import pyarrow  # noqa: F401
 
