@@ -202,7 +202,7 @@ def _build(tp: Any, value: Any, where: str) -> Any:
             except ShadowSuiteError as err:
                 last = err
         raise last or ShadowSuiteError(f"{where}: unexpected null")
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         if not isinstance(value, dict):
             raise ShadowSuiteError(f"{where}: expected an object")
         hints = typing.get_type_hints(tp)
