@@ -26,7 +26,13 @@ class Benchmark:
     """The Hugging Face dataset lm-eval loads (used when no local data folder is set)."""
     eval_split: str
     fewshot_split: str | None
-    """Split the few-shot examples come from, or None when the benchmark runs zero-shot."""
+    """Split every run reads its few-shot examples from (MMLU's dev, GSM8K's train, both
+    few-shot by default), or None when examples come from ``train_split`` if asked for."""
+    train_split: str | None
+    """lm-eval's ``training_split`` for a benchmark that runs zero-shot by default: the split
+    its few-shot examples are drawn from when ``--num_fewshot`` asks for them, as lm-eval's
+    own task draws them. Optional: read when present, and a run that asks for no examples
+    never needs it (asking for examples without it is refused in one line)."""
     local_splits: tuple[str, ...]
     """Files ``<data_dir>/<name>/<split>.jsonl`` the pack reads, in the upstream row order."""
     primary_metric: str
@@ -44,6 +50,7 @@ BENCHMARKS: dict[str, Benchmark] = {
             hub_name="all",
             eval_split="test",
             fewshot_split="dev",
+            train_split=None,
             local_splits=("test", "dev"),
             primary_metric="acc,none",
         ),
@@ -54,7 +61,8 @@ BENCHMARKS: dict[str, Benchmark] = {
             hub_name="ARC-Challenge",
             eval_split="test",
             fewshot_split=None,
-            local_splits=("test",),
+            train_split="train",
+            local_splits=("test", "train"),
             primary_metric="acc_norm,none",
         ),
         Benchmark(
@@ -64,7 +72,8 @@ BENCHMARKS: dict[str, Benchmark] = {
             hub_name=None,
             eval_split="validation",
             fewshot_split=None,
-            local_splits=("validation",),
+            train_split="train",
+            local_splits=("validation", "train"),
             primary_metric="acc_norm,none",
         ),
         Benchmark(
@@ -74,6 +83,7 @@ BENCHMARKS: dict[str, Benchmark] = {
             hub_name="main",
             eval_split="test",
             fewshot_split="train",
+            train_split=None,
             local_splits=("test", "train", "test_rephrased"),
             primary_metric="exact_match,strict-match",
         ),
@@ -84,7 +94,8 @@ BENCHMARKS: dict[str, Benchmark] = {
             hub_name="winogrande_xl",
             eval_split="validation",
             fewshot_split=None,
-            local_splits=("validation",),
+            train_split="train",
+            local_splits=("validation", "train"),
             primary_metric="acc,none",
         ),
     )

@@ -32,6 +32,13 @@ from shadow_suite.errors import ShadowSuiteError
 
 DATA_ENV = "SHADOW_SUITE_DATA"
 
+
+class MissingSplit(ShadowSuiteError):
+    """A split that is not there: no file in the local folder, or the hub could not load it
+    (a malformed row is a plain ShadowSuiteError). Callers may do without an optional split
+    (``Benchmark.train_split``) on this error only."""
+
+
 # Splits that exist only as local files (no hub dataset that lm-eval uses holds them).
 LOCAL_ONLY_SPLITS = {("gsm8k", "test_rephrased")}
 
@@ -71,9 +78,7 @@ def load_split(
     if folder is not None:
         path = folder / benchmark / f"{split}.jsonl"
         if not path.is_file():
-            raise ShadowSuiteError(
-                f"missing data file {path} (benchmark {benchmark}, split {split})"
-            )
+            raise MissingSplit(f"missing data file {path} (benchmark {benchmark}, split {split})")
         stat = path.stat()
         return _read_jsonl(str(path), stat.st_mtime_ns, stat.st_size)
     if (benchmark, split) in LOCAL_ONLY_SPLITS:
@@ -126,7 +131,7 @@ def _read_hub(benchmark: str, split: str) -> tuple[list[dict[str, Any]], DataSou
     try:
         dataset = datasets.load_dataset(bench.hub_path, bench.hub_name, split=split)
     except Exception as err:  # network, offline mode, missing split: one line, with the fix
-        raise ShadowSuiteError(
+        raise MissingSplit(
             f"cannot load {benchmark}/{split} from the hub ({bench.hub_path}): "
             f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}; "
             f"offline, set {DATA_ENV} to a local data folder"
@@ -150,16 +155,23 @@ def _read_hub(benchmark: str, split: str) -> tuple[list[dict[str, Any]], DataSou
 
 
 def manifest(data_dir: str | Path | None = None) -> list[DataSource]:
-    """Sources of every split of every benchmark that is available."""
+    """Sources of every split of every benchmark that is available (an optional training
+    split that is not there is left out)."""
     sources = []
     for bench in BENCHMARKS.values():
         for split in bench.local_splits:
-            sources.append(load_split(bench.name, split, data_dir)[1])
+            try:
+                sources.append(load_split(bench.name, split, data_dir)[1])
+            except MissingSplit:
+                if split != bench.train_split:
+                    raise
     return sources
 
 
 def download(out_dir: str | Path, benchmarks: list[str] | None = None) -> list[DataSource]:
-    """Write the hub copies into ``out_dir`` in the local layout, for later offline runs."""
+    """Write the hub copies into ``out_dir`` in the local layout, for later offline runs: the
+    evaluated splits, the few-shot splits and the training splits few-shot examples are drawn
+    from (``Benchmark.train_split``)."""
     out = Path(out_dir)
     written = []
     for name in benchmarks or list(BENCHMARKS):

@@ -6,8 +6,10 @@ The YAML files name these objects with ``!function shadow_suite.taskpack.<name>`
   (local folder or hub, see :mod:`shadow_suite.data`), gives every row its stable id and
   provenance (the ``shadow_*`` fields below), and applies the task's variant.
 * :class:`ShadowTask` with :class:`SubjectFirstNSampler` gives MMLU its per-subject
-  few-shot examples; :class:`PairedSampler` gives a GSM8K variant item the same examples
-  that the original task gives the same item.
+  few-shot examples; :class:`TrainSampler` is lm-eval's default sampler for the benchmarks
+  that draw examples from their (optional) training split, ARC-Challenge, HellaSwag and
+  WinoGrande; :class:`PairedSampler` gives a variant item the same examples that the
+  original task gives the same item (in the variant's format).
 * The ``hellaswag_*`` and ``winogrande_*`` functions are lm-eval's own preprocessing for
   those benchmarks, reproduced so that our ``orig`` tasks send identical requests (a test
   compares them with lm-eval's tasks request by request).
@@ -34,6 +36,7 @@ shares it; each document records it).
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import secrets
@@ -45,9 +48,9 @@ from lm_eval.api.samplers import ContextSampler
 from lm_eval.api.task import ConfigurableTask
 
 from shadow_suite.benchmarks import get_benchmark
-from shadow_suite.data import load_split
+from shadow_suite.data import DATA_ENV, MissingSplit, load_split, resolve_data_dir
 from shadow_suite.errors import ShadowSuiteError
-from shadow_suite.variants import FEWSHOT_FLAG, get_variant, item_rng, validate_seed
+from shadow_suite.variants import FEWSHOT_FLAG, Variant, get_variant, item_rng, validate_seed
 from shadow_suite.variants.render import hellaswag_preprocess, hellaswag_query
 
 log = logging.getLogger("shadow_suite")
@@ -185,10 +188,17 @@ def build_docs(
     if variant != ORIG:
         spec = get_variant(benchmark, variant)
 
-    splits = [bench.eval_split] + ([bench.fewshot_split] if bench.fewshot_split else [])
+    splits = [bench.eval_split] + [s for s in (bench.fewshot_split, bench.train_split) if s]
     out: dict[str, list[dict[str, Any]]] = {}
     for split in splits:
-        rows, source = load_split(benchmark, split, data_dir)
+        try:
+            rows, source = load_split(benchmark, split, data_dir)
+        except MissingSplit:
+            if split != bench.train_split:
+                raise
+            # Zero-shot runs do without it; asking for examples is refused (TrainSampler).
+            out[split] = []
+            continue
         is_eval = split == bench.eval_split
         picked: Sequence[int] = range(len(rows))
         if is_eval and n_items is not None:
@@ -213,8 +223,10 @@ def build_docs(
             # Format variants never skip few-shot examples (every MMLU subject keeps its five).
             for doc in docs:
                 doc[FEWSHOT_FLAG] = True
-        if spec is not None and (is_eval or spec.fewshot):
+        if spec is not None and is_eval:
             docs = _apply(spec.transform, benchmark, variant, docs, seed)
+        elif spec is not None:
+            docs = _fewshot_examples(spec, docs, seed)
         if is_eval:
             for doc in docs:
                 doc["shadow_n_source"] = len(rows)
@@ -231,7 +243,7 @@ def build_docs(
                     len(picked) - len(docs),
                     spec.skip_reason,
                 )
-        if not docs:
+        if not docs and rows:
             where = f"split {split!r}" if n_items is None or not is_eval else "the sample"
             raise ShadowSuiteError(
                 f"variant {variant!r} of {benchmark} applies to no item of {where}"
@@ -239,6 +251,30 @@ def build_docs(
             )
         out[split] = docs
     return out
+
+
+def _fewshot_examples(spec: Variant, docs: list[dict[str, Any]], seed: int) -> list[dict]:
+    """A variant task's few-shot examples: ``orig``'s, in the format the variant asks its
+    items in. A format variant transforms them (so examples and question share one format);
+    a content variant keeps them as they are, unless it asks its items in another variant's
+    format (ARC's ``permuted``, lettered like ``format_swap``): then that variant's format.
+    Every example is kept, in order, so the samplers' draws mean the same examples."""
+    if spec.fewshot:
+        shown = spec
+    elif spec.same_format_as is not None:
+        shown = get_variant(spec.benchmark, spec.same_format_as)
+    else:
+        return docs
+    result = _apply(shown.transform, spec.benchmark, shown.name, docs, seed)
+    if len(result) != len(docs):
+        split = docs[0]["shadow_id"].split("/")[1]
+        raise ShadowSuiteError(
+            f"variant {shown.name!r} of {spec.benchmark} skips {len(docs) - len(result)} of the "
+            f"{len(docs)} few-shot examples of split {split!r}; it must render every one"
+        )
+    for doc in result:
+        doc["shadow_variant"] = spec.name
+    return result
 
 
 def _apply(transform: Any, benchmark: str, variant: str, docs: list[dict], seed: int) -> list[dict]:
@@ -283,13 +319,19 @@ def load_docs(
 
 class ShadowTask(ConfigurableTask):
     """lm-eval's ConfigurableTask, except that the few-shot sampler sees the document it
-    serves. lm-eval passes that document to the sampler only when the few-shot split is
-    the evaluated split; MMLU's per-subject examples and the paired examples of variant
-    tasks need it always. Used through ``class: !function shadow_suite.taskpack.ShadowTask``.
+    serves and knows its benchmark and data folder. lm-eval passes that document to the
+    sampler only when the few-shot split is the evaluated split; MMLU's per-subject examples
+    and the paired examples of variant tasks need it always, and a sampler that must refuse
+    names where the missing split goes. Used through
+    ``class: !function shadow_suite.taskpack.ShadowTask``.
     """
 
     def __init__(self, config: dict[str, Any] | None = None) -> None:
         super().__init__(config={k: v for k, v in (config or {}).items() if k != "class"})
+        sampler = getattr(self, "sampler", None)
+        if isinstance(sampler, DocumentAwareSampler):
+            sampler.benchmark = (self.config.dataset_kwargs or {}).get("benchmark")
+            sampler.data_dir = (self.config.metadata or {}).get("shadow_data")
 
     def fewshot_context(self, doc: dict, num_fewshot: int, *args: Any, **kwargs: Any) -> Any:
         sampler = getattr(self, "sampler", None)
@@ -298,10 +340,47 @@ class ShadowTask(ConfigurableTask):
         return super().fewshot_context(doc, num_fewshot, *args, **kwargs)
 
 
+def _source(doc: dict[str, Any]) -> dict[str, Any]:
+    """A document without the fields the task pack adds (``shadow_*``): the document
+    lm-eval's own task holds for the same row, which is what its sampler compares."""
+    return {k: v for k, v in doc.items() if not k.startswith("shadow_")}
+
+
+def missing_examples(benchmark: str, n: int, available: int, data_dir: str | None) -> str:
+    """One line for ``--num_fewshot n`` when the few-shot split has fewer than ``n``
+    examples (none: the split is not there), saying where to put one."""
+    bench = get_benchmark(benchmark)
+    split = bench.train_split or bench.fewshot_split or "train"
+    try:
+        folder = resolve_data_dir(data_dir)
+    except ShadowSuiteError:
+        folder = None
+    path = f"{folder or '<data>'}/{benchmark}/{split}.jsonl"
+    if available:
+        where = path if folder is not None else f"hub {bench.hub_path}"
+        return (
+            f"--num_fewshot {n}: {benchmark}'s {split} split ({where}) has only {available} "
+            f"examples; ask for fewer"
+        )
+    if folder is not None:
+        missing, put = f"{path} is missing", "put the split there"
+    else:
+        missing = f"the hub dataset {bench.hub_path} did not load"
+        put = f"put the split at {path} with {DATA_ENV}=<data>"
+    return (
+        f"--num_fewshot {n}: {benchmark} draws few-shot examples from its {split} split, and "
+        f"{missing}: {put} (the same fields as {bench.eval_split}.jsonl; `shadow-suite data "
+        f"download DIR` writes it), or run without --num_fewshot"
+    )
+
+
 class DocumentAwareSampler(ContextSampler):
-    """A sampler that is told, by :class:`ShadowTask`, which document it samples for."""
+    """A sampler that is told, by :class:`ShadowTask`, which document it samples for, and
+    the task's benchmark and data folder."""
 
     current_doc: dict[str, Any] | None = None
+    benchmark: str | None = None
+    data_dir: str | None = None
 
     def _doc(self, eval_doc: dict | None) -> dict[str, Any]:
         doc = eval_doc if eval_doc is not None else self.current_doc
@@ -310,6 +389,38 @@ class DocumentAwareSampler(ContextSampler):
                 f"{type(self).__name__} needs `class: !function shadow_suite.taskpack.ShadowTask`"
             )
         return doc
+
+    def _pool(self, needed: int, n: int) -> list[dict[str, Any]]:
+        """The few-shot examples, refused in one line when fewer than ``needed`` (lm-eval
+        draws one more than ``n`` when it must leave the evaluated item out)."""
+        pool = self.fewshot_docs()
+        if needed > len(pool):
+            benchmark = self.benchmark or self._doc(None).get("shadow_benchmark", "?")
+            raise ShadowSuiteError(missing_examples(benchmark, n, len(pool), self.data_dir))
+        return pool
+
+
+class TrainSampler(DocumentAwareSampler):
+    """lm-eval's default sampler (0.4.13), for the ``orig`` tasks of the benchmarks that
+    draw few-shot examples from their training split (ARC-Challenge, HellaSwag, WinoGrande):
+    ``--num_fewshot n`` draws n examples per document, in document order, from one generator
+    seeded with lm-eval's few-shot seed. Where lm-eval hands over the evaluated document
+    (HellaSwag and WinoGrande, whose tasks have no test split), it draws n + 1 and leaves
+    out the copies of that document; ours carry ``shadow_*`` fields lm-eval's do not, so
+    documents are compared without them. Without a training split, or with too few
+    examples, asking for examples is refused in one line saying where the split goes.
+    """
+
+    def sample(self, n: int, eval_doc: dict | None = None, df: Any = None, **kwargs: Any) -> list:
+        if n == 0:
+            return []
+        if eval_doc is None:
+            return self.rnd.sample(self._pool(n, n), n)
+        pool, twin = self._pool(n + 1, n), _source(eval_doc)
+        picked = [d for d in self.rnd.sample(pool, n + 1) if _source(d) != twin][:n]
+        if len(picked) < n:  # the pool holds the document more than once: lm-eval redraws
+            picked = self.rnd.sample([d for d in pool if _source(d) != twin], n)
+        return picked
 
 
 class SubjectFirstNSampler(DocumentAwareSampler):
@@ -338,16 +449,20 @@ class PairedSampler(DocumentAwareSampler):
     seeded generator, so the examples an item gets depend on its position. A variant that
     skips items would shift every later item onto other examples: noise in the paired
     comparison. This sampler gives the item from row r exactly the draw that lm-eval's
-    default sampler gives the r-th document of the original task (the few-shot pool has the
-    same order and size in both), in the variant's format where the variant changes it.
-    Under a sample (``shadow_items``) the item's position among the original task's
-    documents (``shadow_position``) takes the place of its row.
+    default sampler (and :class:`TrainSampler`) gives the r-th document of the original task
+    (the few-shot pool has the same order and size in both), in the variant's format where
+    the variant changes it. Under a sample (``shadow_items``) the item's position among the
+    original task's documents (``shadow_position``) takes the place of its row. Where the
+    original task leaves the evaluated item out of its draw (HellaSwag, WinoGrande: n + 1
+    drawn, copies of the item dropped), the item's source row is compared with the pool's
+    source rows, so a variant that rewrote the item still drops what the original dropped.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._seed: int | None = None
         self._draws: list[list[int]] = []
+        self._twins: dict[str, list[int]] | None = None
 
     def set_rnd(self, rnd: int | None) -> PairedSampler:
         self._seed, self._draws = rnd, []
@@ -359,14 +474,40 @@ class PairedSampler(DocumentAwareSampler):
         doc = self._doc(eval_doc)
         position = doc.get("shadow_position")
         row = _row(doc) if position is None else int(position)
-        pool = self.fewshot_docs()
-        if not self._draws or len(self._draws[0]) != n:
+        k = n if eval_doc is None else n + 1
+        pool = self._pool(k, n)
+        if not self._draws or len(self._draws[0]) != k:
             self._draws, self._generator = [], Random(self._seed)
         while len(self._draws) <= row:
             # Random.sample consumes the generator alike for any sequence of one length,
             # so drawing positions reproduces lm-eval's draw of documents.
-            self._draws.append(self._generator.sample(range(len(pool)), n))
-        return [pool[i] for i in self._draws[row]]
+            self._draws.append(self._generator.sample(range(len(pool)), k))
+        if eval_doc is None:
+            return [pool[i] for i in self._draws[row]]
+        twins = set(self._twins_of(doc))
+        picked = [pool[i] for i in self._draws[row] if i not in twins][:n]
+        if len(picked) < n:  # lm-eval redraws from its running generator: not reproducible
+            rest = [d for i, d in enumerate(pool) if i not in twins]
+            picked = Random(f"{self._seed}/{row}").sample(rest, n)
+        return picked
+
+    def _twins_of(self, doc: dict[str, Any]) -> list[int]:
+        """Positions in the pool of the rows equal to ``doc``'s source row (upstream splits
+        share none; a training split made of evaluated rows does)."""
+        bench = get_benchmark(str(doc["shadow_benchmark"]))
+        split = bench.train_split or bench.fewshot_split
+        if self._twins is None:
+            self._twins = {}
+            if split is not None:
+                rows, _ = load_split(bench.name, split, self.data_dir)
+                for i, row in enumerate(rows):
+                    self._twins.setdefault(_canonical(row), []).append(i)
+        source, _ = load_split(bench.name, doc["shadow_id"].split("/")[1], self.data_dir)
+        return self._twins.get(_canonical(source[_row(doc)]), [])
+
+
+def _canonical(row: dict[str, Any]) -> str:
+    return json.dumps(row, sort_keys=True, ensure_ascii=False)
 
 
 # --- lm-eval's own preprocessing, reproduced for identical requests ------------------
@@ -395,15 +536,3 @@ def winogrande_doc_to_target(doc: dict[str, Any]) -> str:
 def winogrande_doc_to_choice(doc: dict[str, Any]) -> list[str]:
     idx = doc["sentence"].index("_")
     return [doc["sentence"][:idx] + opt for opt in (doc["option1"], doc["option2"])]
-
-
-class ZeroShotOnlySampler(ContextSampler):
-    """For benchmarks we run zero-shot only (ARC-Challenge, HellaSwag, WinoGrande)."""
-
-    def sample(self, n: int, eval_doc: dict | None = None, df: Any = None, **kwargs: Any) -> list:
-        if n > 0:
-            raise ShadowSuiteError(
-                "ARC-Challenge, HellaSwag and WinoGrande run zero-shot in shadow-suite (lm-eval's "
-                "default); drop --num_fewshot for them"
-            )
-        return []

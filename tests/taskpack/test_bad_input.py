@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from shadow_suite import data
 from shadow_suite.errors import ShadowSuiteError
 from shadow_suite.taskpack import build_docs
 
@@ -46,6 +47,47 @@ def test_corrupt_data_line_is_named(tmp_path: Path) -> None:
 def test_missing_data_folder_is_named(tmp_path: Path) -> None:
     with pytest.raises(ShadowSuiteError, match="nowhere"):
         build_docs("winogrande", data_dir=str(tmp_path / "nowhere"))
+
+
+def test_malformed_train_row_is_named(benchmark_data: Path, tmp_path: Path) -> None:
+    """A training split is checked row by row like the evaluated one (not skipped because
+    few-shot examples are optional)."""
+    (tmp_path / "winogrande").mkdir()
+    (tmp_path / "winogrande" / "validation.jsonl").symlink_to(
+        benchmark_data / "winogrande" / "validation.jsonl"
+    )
+    row = {"sentence": "A _ b.", "option1": "x", "option2": "y", "answer": "3"}
+    (tmp_path / "winogrande" / "train.jsonl").write_text(json.dumps(row) + "\n")
+    with pytest.raises(ShadowSuiteError, match=r"train\.jsonl, line 1: field 'answer'"):
+        build_docs("winogrande", data_dir=str(tmp_path))
+
+
+def test_without_a_train_split_zero_shot_docs_still_load(
+    benchmark_data: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "hellaswag").mkdir()
+    (tmp_path / "hellaswag" / "validation.jsonl").symlink_to(
+        benchmark_data / "hellaswag" / "validation.jsonl"
+    )
+    docs = build_docs("hellaswag", "lettered", data_dir=str(tmp_path), items=5)
+    assert len(docs["validation"]) == 5 and docs["train"] == []
+
+
+def test_download_writes_the_train_splits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = {
+        "test": [{"question": "Q?", "choices": {"text": ["a", "b"], "label": ["A", "B"]},
+                  "answerKey": "A"}],
+        "train": [{"question": "T?", "choices": {"text": ["c", "d"], "label": ["A", "B"]},
+                   "answerKey": "B"}],
+    }  # fmt: skip
+
+    def hub(benchmark: str, split: str) -> tuple[list[dict], None]:
+        return rows[split], None
+
+    monkeypatch.setattr(data, "_read_hub", hub)
+    written = data.download(tmp_path, ["arc_challenge"])
+    assert sorted(s.split for s in written) == ["test", "train"]
+    assert json.loads((tmp_path / "arc_challenge" / "train.jsonl").read_text()) == rows["train"][0]
 
 
 @pytest.mark.slow
