@@ -216,3 +216,18 @@ def test_fresh_seed_run_pairs_and_refuses_a_default_seed_reference(
     paired = json.loads((tmp_path / "card" / "card.json").read_text())
     assert paired["provenance"]["seeds"]["shadow_seed"] == seed
     assert paired["gap"]["reference"]["references"] == [tiny_model.name]
+
+
+def test_chat_template_missing_is_refused_before_any_model_loads(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    from shadow_suite.tiny_model import train_tokenizer
+
+    model = tmp_path / "base_model"
+    train_tokenizer(["a base model has no chat template"] * 3, 300).save_pretrained(model)
+    args = ["run", "--model", "hf", "--model_args", f"pretrained={model}",
+            "--tasks", "shadow_arc_challenge_orig", "--out", str(tmp_path / "out")]  # fmt: skip
+    assert main([*args, "--apply_chat_template"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "has no chat template" in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "out" / "eval").exists()

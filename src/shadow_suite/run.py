@@ -250,8 +250,31 @@ def check_run_arguments(
     check_model_location("--base", base)
     check_tasks(settings.tasks)
     check_task_data(settings.tasks, settings.data_dir)
+    if settings.apply_chat_template and settings.model != "local-completions":
+        check_chat_template("--model_args pretrained=", str(args["pretrained"]))
     if settings.items is not None:
         check_items(settings.items, settings.tasks, settings.data_dir)
+
+
+def check_chat_template(what: str, where: str, hint: str = "") -> None:
+    """With ``--apply_chat_template``, a local model folder's tokenizer must have a chat
+    template (lm-eval would fail after loading the model). Hub ids are left to lm-eval."""
+    folder = Path(where).expanduser()
+    if not folder.is_dir():
+        return
+    if any((folder / name).is_file() for name in ("chat_template.jinja", "chat_template.json")):
+        return
+    config = folder / "tokenizer_config.json"
+    try:
+        template = json.loads(config.read_text(encoding="utf-8")).get("chat_template")
+    except (OSError, ValueError, AttributeError):
+        template = None
+    if not template:
+        what = what if what.endswith("=") else what + " "
+        raise ShadowSuiteError(
+            f"--apply_chat_template: {what}{where} has no chat template (none in "
+            f"tokenizer_config.json or chat_template.jinja){hint}"
+        )
 
 
 def check_items(items: int, tasks: Sequence[str], data_dir: str | None) -> None:
@@ -462,6 +485,9 @@ def run_pipeline(
     check_run_arguments(settings, root, weights, base)
     outcome = RunOutcome(root, root / "eval", None, root / "card")
     base_eval = base_settings(settings, base) if base and evaluate_base else None
+    if base_eval is not None and settings.apply_chat_template and base:
+        check_chat_template("--base", base, "; evaluate the base without it and pass its run "
+                            "as --reference, or give --no-base-eval")  # fmt: skip
     where = weights_of(settings, weights)
     spectra_settings = None
     if where is not None and (Path(where).is_dir() or os.environ.get("HF_HUB_OFFLINE") != "1"):
