@@ -19,6 +19,7 @@ from lm_eval.api.task import ConfigurableTask
 from lm_eval.tasks import TaskManager
 from lm_eval.tasks._yaml_loader import load_yaml
 
+from shadow_suite import data
 from shadow_suite.benchmarks import get_benchmark
 from shadow_suite.data import load_split
 from shadow_suite.errors import ShadowSuiteError
@@ -282,3 +283,30 @@ def test_fewshot_without_a_train_split_is_refused_in_one_line(
         assert "\n" not in message
         assert f"{tmp_path}/arc_challenge/train.jsonl is missing" in message
         assert "the same fields as test.jsonl" in message
+
+
+def test_orig_fewshot_from_the_hub_matches_lm_eval(benchmark_data, task_manager, monkeypatch):
+    """Without a data folder the train split comes from the hub dataset lm-eval loads (here
+    a stand-in for ``datasets.load_dataset``, the hub being offline), with the same result."""
+    splits = {
+        "test": _jsonl(benchmark_data / "arc_challenge" / "test.jsonl"),
+        "train": _jsonl(benchmark_data / "arc_challenge" / "validation.jsonl"),
+    }
+    asked: list[tuple] = []
+
+    def load_dataset(path: str, name: str | None = None, split: str | None = None, **_: Any):
+        asked.append((path, name, split))
+        return datasets.Dataset.from_list(splits[split])
+
+    monkeypatch.delenv("SHADOW_SUITE_DATA")
+    monkeypatch.setattr(datasets, "load_dataset", load_dataset)
+    data._read_hub.cache_clear()
+    try:
+        theirs = lm_eval_task(task_manager, "arc_challenge", {**splits, "validation": []})
+        ours = our_task(task_manager, "shadow_arc_challenge_orig")
+        for task in (theirs, ours):
+            task.set_config("num_fewshot", 25)
+        assert requests_by_doc(ours, 50) == requests_by_doc(theirs, 50)
+    finally:
+        data._read_hub.cache_clear()
+    assert ("allenai/ai2_arc", "ARC-Challenge", "train") in asked
