@@ -145,6 +145,11 @@ def test_preset_and_chat_template_end_to_end(
     assert model["fewshot_as_multiturn"] is True
     assert model["chat_template_sha"] == hashlib.sha256(CHATML_TEMPLATE.encode()).hexdigest()
     assert model["system_instruction_sha"] == hashlib.sha256(SYSTEM.encode()).hexdigest()
+    sha = model["chat_template_sha"][:12]
+    for page in ("card.html", "card.md"):  # the provenance tables say it too
+        text = (out / "card" / page).read_text()
+        assert f"applied (sha256 {sha}), few-shot as chat turns" in text
+        assert "shadow_mmlu_orig=5" in text or page == "card.md"
     n_shot = card["provenance"]["n_shot"]
     assert n_shot == {"shadow_mmlu_orig": 5, "shadow_mmlu_permuted": 5, "shadow_gsm8k_orig": 5}
     shots = {b["benchmark"]: b["n_fewshot"] for b in card["gap"]["benchmarks"]}

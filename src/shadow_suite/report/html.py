@@ -338,6 +338,7 @@ def _provenance(card: Card) -> str:
         ["dtype / parameters", f"{m.dtype or 'n/a'} / {m.num_parameters or 'n/a'}"],
         ["base model", card.base_model.name if card.base_model else "none"],
         ["seeds", ", ".join(f"{k}={v}" for k, v in p.seeds.items())],
+        ["chat template", words.chat_settings(card)],
         ["n-shot", ", ".join(f"{k}={v}" for k, v in sorted(p.n_shot.items()))],
         ["shadow-suite", p.shadow_suite_version],
         ["packages (report)", ", ".join(f"{k} {v}" for k, v in p.packages.items())],

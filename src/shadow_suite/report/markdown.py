@@ -141,6 +141,7 @@ def render_markdown(card: Card) -> str:
                 ["model arguments", ", ".join(f"{k}={v}" for k, v in m.model_args.items())],
                 ["revision / sha", f"{m.revision or 'n/a'} / {m.sha or 'n/a'}"],
                 ["seeds", ", ".join(f"{k}={v}" for k, v in p.seeds.items())],
+                ["chat template", words.chat_settings(card)],
                 ["lm-eval", ", ".join(sorted({r.lm_eval_version or "n/a" for r in p.runs}))],
                 ["runs", ", ".join(f"{r.results_file} ({r.date})" for r in p.runs)],
                 ["packages (report)", ", ".join(f"{k} {v}" for k, v in p.packages.items())],

@@ -157,3 +157,22 @@ def spectral_caveat() -> str:
         "large or concentrated update is not evidence of contamination on its own and no "
         "verdict uses it."
     )
+
+
+def chat_settings(card: Card) -> str:
+    """How prompts were formatted: the chat template (its hash), few-shot turns, system
+    instruction; for the provenance tables."""
+    m = card.model
+    if m.chat_template_applied is None and not m.chat_template_sha:
+        return "not recorded"
+    if not m.chat_template_applied and not m.chat_template_sha:
+        text = "not applied (plain prompts)"
+    else:
+        sha = (m.chat_template_sha or "n/a")[:12]
+        turns = {True: "few-shot as chat turns", False: "few-shot in one user turn"}
+        text = f"applied (sha256 {sha})"
+        if m.fewshot_as_multiturn is not None:
+            text += f", {turns[m.fewshot_as_multiturn]}"
+    if m.system_instruction_sha:
+        text += f"; system instruction sha256 {m.system_instruction_sha[:12]}"
+    return text
