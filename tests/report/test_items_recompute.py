@@ -96,8 +96,14 @@ def _check(card_json: Path, items_path: Path) -> int:
     return len(rows)
 
 
-def test_example_card_recomputes_from_its_items() -> None:
-    assert _check(EXAMPLE / "card.json", EXAMPLE / "items.parquet") >= 5
+SHIPPED = sorted((EXAMPLE.parent).rglob("card.json"))
+
+
+@pytest.mark.parametrize("card_json", SHIPPED, ids=[str(p.parent.name) for p in SHIPPED])
+def test_every_shipped_card_recomputes_from_its_items(card_json: Path) -> None:
+    """reports/: the SmolLM2 example and the demo's cards, each with its items.parquet."""
+    assert (card_json.parent / "items.parquet").is_file(), f"{card_json.parent} lacks items"
+    assert _check(card_json, card_json.parent / "items.parquet") >= 5
 
 
 def test_synthetic_card_with_real_gaps_recomputes_from_its_items(tmp_path: Path) -> None:
