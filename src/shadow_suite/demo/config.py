@@ -1,9 +1,9 @@
 """The demo's sizes: one preset for the default run and one for ``--quick`` (the test's).
 
-Measured on the 2-core development machine when idle: default 100 s, quick under a minute
-(both far longer while other jobs share the cores: 14 to 21 minutes for the default at load
-averages of 3 to 10). Sizes were chosen for time only; nothing here was tuned to make the
-outcome come out one way or another.
+Measured on the 2-core development machine: the default costs about 4 minutes of CPU time
+(6 to 14 minutes of wall time while other jobs shared the cores), quick about a minute. Sizes
+were chosen for time only; nothing here was tuned to make the outcome come out one way or
+another.
 """
 
 from __future__ import annotations
