@@ -38,4 +38,5 @@ for model in base benchmark-aligned coverage-expanding; do
   mkdir -p "reports/demo/$model"
   cp "$work/demo/runs/$model/card/card".{json,html,md} "$work/demo/runs/$model/card/items.parquet" "reports/demo/$model/"
 done
+python reports/render_footprint_png.py "$work/demo" reports/demo/footprint.png  # README figure
 echo "wrote reports/example/ and reports/demo/"
