@@ -31,11 +31,18 @@ def fine_tune_of(base: Path, out: Path, rank: int = 4) -> Path:
     return out
 
 
-def run(model: Path, out: Path, base: Path | None, capsys: pytest.CaptureFixture) -> str:
+def run(
+    model: Path,
+    out: Path,
+    base: Path | None,
+    capsys: pytest.CaptureFixture,
+    extra: list[str] | None = None,
+) -> str:
     args = ["run", "--model", "hf", "--model_args", f"pretrained={model},dtype=float32",
             "--tasks", TASKS, "--limit", "8", "--batch_size", "8", "--out", str(out)]  # fmt: skip
     if base is not None:
         args += ["--base", str(base)]
+    args += extra or []
     assert main(args) == 0
     return capsys.readouterr().out
 
@@ -75,10 +82,19 @@ def test_run_writes_cards_reruns_cheaply_and_compares(
     pairs = set(zip(items.task, items.shadow_id, strict=True))
     assert pairs == set(zip(base_items.task, base_items.shadow_id, strict=True))
 
-    # a rerun reuses the finished stages
-    again = run(tuned, tmp_path / "run_tuned", tiny_model, capsys)
+    # a rerun reuses the finished stages; the card stage is redone, here with a reader's
+    # name for the model and a printed copy (card.pdf) when Chromium is there
+    extra = ["--name", "Vendor tuned 1.0"]
+    if shutil.which("chromium") or shutil.which("chromium-browser"):
+        extra += ["--pdf", "--paper", "letter"]
+    again = run(tuned, tmp_path / "run_tuned", tiny_model, capsys, extra)
     assert "eval: already done" in again and "spectra: already done" in again
     assert "base eval: already done" in again
+    renamed = json.loads((tmp_path / "run_tuned" / "card" / "card.json").read_text())
+    assert renamed["model"]["name"] == "Vendor tuned 1.0"
+    if "--pdf" in extra:
+        pdf = tmp_path / "run_tuned" / "card" / "card.pdf"
+        assert pdf.read_bytes().startswith(b"%PDF") and str(pdf) in again
 
     compare_dir = tmp_path / "compare"
     assert main(["compare", str(tmp_path / "run_tuned" / "card"),

@@ -37,6 +37,7 @@ from typing import Any
 
 from shadow_suite.atomic import check_writable_dir, write_text
 from shadow_suite.errors import ShadowSuiteError
+from shadow_suite.report.pdf import DEFAULT_PAPER, PAPERS
 from shadow_suite.stage import STAGE_FILE, StageBusy, StageMismatch, run_stage, stage_is_done
 
 BACKENDS = ("vllm", "hf", "local-completions")
@@ -455,13 +456,18 @@ def run_card(
     references: Sequence[str | os.PathLike[str]] = (),
     card_dir: Path | None = None,
     eval_dir: Path | None = None,
+    name: str | None = None,
 ) -> Path:
     from shadow_suite.report.card import build_card, write_card
     from shadow_suite.report.words import verdict_sentence
 
     spectra = out.spectra_dir / "spectra.json" if out.spectra_dir and eval_dir is None else None
     card = build_card(
-        [eval_dir or out.eval_dir], spectra=spectra, base_model=base_name, references=references
+        [eval_dir or out.eval_dir],
+        spectra=spectra,
+        base_model=base_name,
+        references=references,
+        name=name if eval_dir is None else None,
     )
     if eval_dir is None:
         out.verdict = verdict_sentence(card)
@@ -478,9 +484,11 @@ def run_pipeline(
     progress: bool = True,
     references: Sequence[str | os.PathLike[str]] = (),
     evaluate_base: bool = True,
+    name: str | None = None,
 ) -> RunOutcome:
     """Eval (the model, then the base on the same items), then spectra (when the weights can
-    be read), then the card against the base and ``references``; reruns skip stages."""
+    be read), then the card against the base and ``references``; reruns skip stages.
+    ``name``: the model's name on the card (default: from model_args)."""
     root = Path(out)
     check_run_arguments(settings, root, weights, base)
     outcome = RunOutcome(root, root / "eval", None, root / "card")
@@ -532,7 +540,7 @@ def run_pipeline(
     analysed_base = base if base and (outcome.spectra_dir or base_eval is not None) else None
     if base and analysed_base is None:
         outcome.notes.append(f"the card names no base: {base} was neither evaluated nor compared")
-    run_card(outcome, analysed_base, refs)
+    run_card(outcome, analysed_base, refs, name=name)
     return outcome
 
 
@@ -624,6 +632,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--weights", help="the model's weights when model_args do not say")
     parser.add_argument("--spectra_device", default="auto", help="auto | cpu | cuda")
+    parser.add_argument("--name", help="the model's name on the card (default: from model_args)")
+    parser.add_argument(
+        "--pdf",
+        action="store_true",
+        help="also write card.pdf, the card printed by headless Chromium (needs chromium)",
+    )
+    parser.add_argument(
+        "--paper", choices=PAPERS, default=DEFAULT_PAPER, help="paper size of card.pdf"
+    )
     parser.set_defaults(func=_cmd_run)
 
 
@@ -633,6 +650,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     data_dir = resolve_data_dir(args.data)
     check_writable_dir(args.out)
+    if args.name is not None and not args.name.strip():
+        raise ShadowSuiteError("--name: give a non-empty name")
+    browser = None
+    if args.pdf:
+        from shadow_suite.report.pdf import find_browser
+
+        browser = find_browser()  # before any work: a missing Chromium is one line
     seed, seed_note = run_seed(args.seed, Path(args.out))
     settings = EvalSettings(
         model=args.model,
@@ -662,6 +686,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         spectra_device=args.spectra_device,
         references=args.reference,
         evaluate_base=not args.no_base_eval,
+        name=args.name,
     )
     for stage in outcome.skipped:
         print(f"{stage}: already done in {outcome.out}, reused")
@@ -670,6 +695,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print(outcome.verdict)
     for name in ("card.json", "card.html", "card.md", "items.parquet"):
         print(outcome.card_dir / name)
+    if browser is not None:
+        from shadow_suite.report.pdf import write_pdf
+
+        print(write_pdf(outcome.card_dir / "card.html", paper=args.paper, browser=browser))
     return 0
 
 
