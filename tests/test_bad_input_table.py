@@ -6,7 +6,8 @@ exactly one class of outcome:
 * ``error``   one line on stderr naming what is wrong, exit 2, no traceback, nothing written;
 * ``refusal`` the same one line, and everything computed before is still there, byte for byte;
 * ``skip``    exit 0, and what could not be done is listed (not hidden, not mislabelled);
-* ``result``  exit 0 and the right result.
+* ``result``  exit 0 and the right result;
+* ``interrupted`` Ctrl-C: exit 130, one line, and the finished work kept for a rerun.
 
 ``setup`` builds what a case needs and returns the command line; ``check`` asserts what must
 hold afterwards (outputs intact, values right). Model runs use the session's tiny model,
@@ -16,8 +17,10 @@ hold afterwards (outputs intact, values right). Model runs use the session's tin
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +41,7 @@ from fake_lm_eval import Item, simulate, write_run  # noqa: E402
 from report_helpers import HOSTILE_NAME, make_run  # noqa: E402
 from spectral_helpers import llama_tensors, save_model  # noqa: E402
 
-Outcome = Literal["error", "refusal", "skip", "result"]
+Outcome = Literal["error", "refusal", "skip", "result", "interrupted"]
 TASKS = "shadow_winogrande_orig,shadow_winogrande_lettered"
 
 
@@ -332,6 +335,88 @@ def _without_card(world: World) -> None:
     assert not (world.tmp / "out" / "card").exists()
 
 
+def _interrupted_spectra(world: World) -> list[str]:
+    """Ctrl-C (SIGINT's KeyboardInterrupt) in the middle of a spectra run: one line, exit 130,
+    and every tensor finished before it stays in the cache, so a rerun resumes."""
+    from shadow_suite.spectral import engine
+
+    model, cache = world.spectra_model(), world.tmp / "cache"
+    compute, calls = engine._compute, [0]
+
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        calls[0] += 1
+        if calls[0] == 6:
+            raise KeyboardInterrupt
+        return compute(*args, **kwargs)
+
+    world.monkeypatch.setattr(engine, "_compute", interrupted)
+    world.stash.update(model=model, cache=cache, compute=compute)
+    return _spectra(world, "--cache-dir", str(cache), "--workers", "1", "--out",
+                    str(world.tmp / "first"), model=model)  # fmt: skip
+
+
+def _interrupted_spectra_check(world: World) -> None:
+    from shadow_suite.spectral import engine
+
+    world.monkeypatch.setattr(engine, "_compute", world.stash["compute"])
+    assert not (world.tmp / "first").exists()  # no half-written output set
+    kept = len(list(world.stash["cache"].rglob("*.npz")))
+    assert kept >= 4  # the tensors done before Ctrl-C
+    model, cache = world.stash["model"], str(world.stash["cache"])
+    assert main(_spectra(world, "--cache-dir", cache, "--out", str(world.tmp / "again"),
+                         model=model)) == 0  # fmt: skip
+    assert main(_spectra(world, "--no-cache", "--out", str(world.tmp / "fresh"), model=model)) == 0
+    again, fresh = spectra_table(world.tmp / "again"), spectra_table(world.tmp / "fresh")
+    assert int(again["cached"].astype("boolean").fillna(False).sum()) == kept  # resumed
+    numbers = fresh.select_dtypes("number").columns.drop(["seconds", "cached"], errors="ignore")
+    pd.testing.assert_frame_equal(fresh[numbers], again[numbers])
+
+
+def _normal_permissions(world: World, command: str) -> list[str]:
+    """Outputs are made through temporary files (mkstemp: mode 0600); with the usual umask
+    022 the user's files are 0644, and so must the card's and the spectra's be."""
+    old = os.umask(0o022)
+    world.request.addfinalizer(lambda: os.umask(old))
+    if command == "report":
+        return ["report", str(make_run(world.tmp / "eval", "org/m")), "--out",
+                str(world.tmp / "out"), "--n-boot", "100"]  # fmt: skip
+    return [*_spectra(world), "--out", str(world.tmp / "out")]
+
+
+def _normal_permissions_check(world: World) -> None:
+    files = [p for p in (world.tmp / "out").iterdir() if p.is_file()]
+    assert len(files) >= 3
+    assert {oct(p.stat().st_mode & 0o777) for p in files} == {"0o644"}, files
+
+
+def _two_spectra_runs_at_once(world: World) -> list[str]:
+    """Two `spectra` runs of different models into one --out at the same time: whichever
+    finishes last, the folder holds one run's JSON, table and singular values, never a mix."""
+    other = world.spectra_model("other", hidden=48, inter=96)
+    out = world.tmp / "out"
+    results: list[int] = []
+    thread = threading.Thread(
+        target=lambda: results.append(main([*_spectra(world, model=other), "--out", str(out)]))
+    )
+    world.stash["thread"], world.stash["results"] = thread, results
+    thread.start()
+    return [*_spectra(world), "--out", str(out)]
+
+
+def _two_spectra_runs_at_once_check(world: World) -> None:
+    world.stash["thread"].join(timeout=120)
+    assert world.stash["results"] == [0]
+    out = world.tmp / "out"
+    document = json.loads((out / "spectra.json").read_text())
+    hidden = 48 if Path(document["model"]["path"]).name == "other" else 32
+    table = spectra_table(out)
+    ok = table[table["status"] == "ok"]
+    assert int(ok.loc["model.layers.0.self_attn.q_proj.weight", "cols"]) == hidden
+    with np.load(out / "singular_values.npz") as arrays:
+        assert arrays["sv::model.layers.0.self_attn.q_proj.weight"].size == hidden
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".out")]
+
+
 slow = pytest.mark.slow
 CASES = {
     # spectra
@@ -351,6 +436,13 @@ CASES = {
     "spectra base MLP of another width": Case("skip", "not compared with the base",
                                               _other_mlp_width, _other_mlp_width_check),
     "spectra grown embedding": Case("result", "", _grown_vocabulary, _grown_vocabulary_check),
+    "spectra interrupted (Ctrl-C), then resumed": Case(
+        "interrupted", "interrupted; finished work is kept", _interrupted_spectra,
+        _interrupted_spectra_check),
+    "spectra outputs get the user's permissions": Case(
+        "result", "", lambda w: _normal_permissions(w, "spectra"), _normal_permissions_check),
+    "spectra two runs into one --out at once": Case(
+        "result", "", _two_spectra_runs_at_once, _two_spectra_runs_at_once_check),
     # run: arguments, checked before a model is loaded
     "run --limit 0": Case("error", "--limit 0: give a positive number",
                           lambda w: w.run_args(w.model_folder(), w.tmp / "out", "--limit", "0")),
@@ -410,6 +502,8 @@ CASES = {
     "report mixed seeds in one results folder": Case(
         "refusal", "seed", _mixed_seeds, _no_card),
     "report hostile model name": Case("result", "", _hostile_name, _hostile_name_check),
+    "report card files get the user's permissions": Case(
+        "result", "", lambda w: _normal_permissions(w, "report"), _normal_permissions_check),
 }  # fmt: skip
 
 
@@ -437,7 +531,10 @@ def test_bad_input(
     out, err = capsys.readouterr()
     world.stdout = out
     assert "Traceback" not in out + err
-    if case.outcome in ("error", "refusal"):
+    if case.outcome == "interrupted":
+        assert code == 130, err
+        assert err.strip() == f"shadow-suite {argv[0]}: {case.expect}"
+    elif case.outcome in ("error", "refusal"):
         assert code == 2, err
         lines = err.strip().splitlines()
         assert len(lines) == 1, err
