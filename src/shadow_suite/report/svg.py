@@ -91,7 +91,8 @@ def grouped_bars(
     group i (e.g. chance level)."""
     n_bars = sum(len(bars) for _, bars in groups) or 1
     left, right, top, bottom = 56, 16, 28, 96
-    width = max(360, min(1100, left + right + n_bars * 26 + len(groups) * 18))
+    # at least the card's text width (640 px), so the chart fills the page like the others
+    width = max(640, min(1100, left + right + n_bars * 26 + len(groups) * 18))
     height = 320
     plot_w, plot_h = width - left - right, height - top - bottom
     scale = 100.0 if percent else 1.0
@@ -177,8 +178,11 @@ def forest(
     hi = max([0.0, *values]) * scale
     pad = (hi - lo) * 0.08 or 1.0
     lo, hi = lo - pad, hi + pad
-    left, right, top, row_h = 190, 24, 20, 22
-    width = 640
+    # room for the longest row label (about 7.4 px a bold character at font size 12), so labels
+    # such as "arc_challenge none_of_the_others vs format_swap [gated out]" are not cut
+    longest = max((len(label) for label, *_ in rows), default=0)
+    left, right, top, row_h = max(190, min(480, int(7.4 * longest) + 16)), 24, 20, 22
+    width = max(640, left + 430)
     height = top + row_h * max(1, len(rows)) + 44
     plot_w = width - left - right
     out = _open(width, height, title)
