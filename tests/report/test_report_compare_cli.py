@@ -41,7 +41,7 @@ def test_report_then_compare(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     code = main(["report", str(tmp_path / "a"), "--reference", str(tmp_path / "card_b"),
                  "--out", str(tmp_path / "card_ab"), "--n-boot", "300"])  # fmt: skip
     assert code == 0
-    assert "Benchmark-specific gap against 1 reference model" in capsys.readouterr().out
+    assert "Benchmark-specific gap. Against 1 reference model" in capsys.readouterr().out
     card_ab = load_card(tmp_path / "card_ab")
     assert card_ab.gap.headline.verdict_class == "benchmark_specific"
     assert card_ab.gap.reference is not None

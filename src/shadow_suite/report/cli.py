@@ -122,7 +122,7 @@ def _footprint_options(parser: argparse.ArgumentParser, prefix: str = "") -> Non
 def run_report(args: argparse.Namespace) -> int:
     from shadow_suite.errors import ShadowSuiteError
     from shadow_suite.report.card import build_card, write_card
-    from shadow_suite.report.words import verdict_sentence
+    from shadow_suite.report.words import verdict_paragraph
 
     if args.n_boot < 100:
         raise ShadowSuiteError(f"--n-boot {args.n_boot}: use at least 100 resamples")
@@ -144,7 +144,7 @@ def run_report(args: argparse.Namespace) -> int:
         name=args.name,
     )
     paths = write_card(card, args.out)
-    print(verdict_sentence(card))
+    print(verdict_paragraph(card))
     for path in (paths.json, paths.html, paths.markdown):
         print(path)
     if browser is not None:

@@ -22,7 +22,7 @@ from shadow_suite.report.html import CSS
 from shadow_suite.report.markdown import md_escape, md_table
 from shadow_suite.report.schema import Card, load_card, write_text_atomic
 from shadow_suite.report.text import ci, pct, pvalue, signed_pct
-from shadow_suite.report.words import verdict_sentence
+from shadow_suite.report.words import verdict_paragraph
 
 
 def _labels(cards: Sequence[Card]) -> list[str]:
@@ -180,7 +180,7 @@ def render_compare_html(
     )
     table = _display(frame).to_html(index=False, escape=True, border=0)
     verdicts = "".join(
-        f"<li><b>{escape(label)}</b>: {escape(verdict_sentence(c))}</li>"
+        f"<li><b>{escape(label)}</b>: {escape(verdict_paragraph(c))}</li>"
         for label, c in zip(_labels(cards), cards, strict=True)
     )
     created = datetime.now(UTC).isoformat(timespec="seconds")
@@ -216,7 +216,7 @@ def render_compare_markdown(
         out.append(md_table(gap_head, gap_rows))
     out.append("## Verdicts\n")
     out += [
-        f"- **{md_escape(label)}**: {md_escape(verdict_sentence(c))}"
+        f"- **{md_escape(label)}**: {md_escape(verdict_paragraph(c))}"
         for label, c in zip(_labels(cards), cards, strict=True)
     ]
     return "\n".join(out) + "\n"

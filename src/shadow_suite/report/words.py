@@ -49,7 +49,7 @@ def verdict_sentence(card: Card) -> str:
         f"on {h.n_items} items of {len(h.benchmarks)} benchmark"
         f"{'s' if len(h.benchmarks) != 1 else ''} ({_names(h.benchmarks)})"
     )
-    refs = f"against {len(h.references)} reference model{'s' if len(h.references) != 1 else ''} ({_names(h.references)})"
+    refs = f"Against {len(h.references)} reference model{'s' if len(h.references) != 1 else ''} ({_names(h.references)})"
     margin = f"{100 * h.margin:.0f} points"
     if cls == "no_verdict":
         if h.references and h.reformat_gap is not None:
@@ -70,26 +70,34 @@ def verdict_sentence(card: Card) -> str:
             "evaluated on the same items this card makes no claim about training; run with "
             "--base or --reference to get a verdict."
         )
+    p = pvalue(h.p_value)
     delta = (
         f"the gap exceeds the references' by {_pts(h.delta)} points (95% CI "
-        f"{_ci(h.delta_ci_low, h.delta_ci_high)}, one-sided permutation p = {pvalue(h.p_value)})"
+        f"{_ci(h.delta_ci_low, h.delta_ci_high)}, one-sided permutation "
+        f"p {p if p.startswith('<') else '= ' + p})"
     )
     if cls == "benchmark_specific":
         return (
-            f"Benchmark-specific gap {refs}: {delta} {scope}, above the {margin} margin. The "
-            "model loses more than the references when the same questions are reformatted, "
-            "as benchmark-aligned training would make it."
+            f"{refs}, {delta} {scope}, above the {margin} margin. The model loses more than "
+            "the references when the same questions are reformatted: its score is specific to "
+            "the benchmark's form. That is what benchmark-aligned training does; the card does "
+            "not say whether this model saw the test items."
         )
     if cls == "no_evidence":
         return (
-            f"No evidence of a benchmark-specific gap {refs}: {delta} {scope}; the interval "
-            f"lies below the {margin} margin, so any excess over the references is smaller "
-            "than that."
+            f"{refs}, {delta} {scope}; the interval lies below the {margin} margin, so any "
+            "excess over the references is smaller than that."
         )
     return (
-        f"Inconclusive {refs}: {delta} {scope}; neither above nor below the {margin} margin. "
-        f"This sample would detect a true excess of {_pts(h.mde)} points with 80% power."
+        f"{refs}, {delta} {scope}; neither above nor below the {margin} margin. This sample "
+        f"would detect a true excess of {_pts(h.mde)} points with 80% power."
     )
+
+
+def verdict_paragraph(card: Card) -> str:
+    """The class's title and the verdict sentence: what the commands print, and the first
+    line of every rendering."""
+    return f"{CLASS_TITLES[card.gap.headline.verdict_class]}. {verdict_sentence(card)}"
 
 
 def excluded_sentence(key: str, reason: str) -> str:
