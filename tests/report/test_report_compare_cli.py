@@ -161,3 +161,24 @@ def test_compare_tests_models_pairwise_on_the_same_items(tmp_path: Path) -> None
     markdown = (tmp_path / "cmp" / "compare.md").read_text()
     assert "## Pairwise tests" in markdown and "McNemar p" in markdown
     assert "Pairwise tests" in (tmp_path / "cmp" / "compare.html").read_text()
+
+
+def test_compare_with_references_draws_their_band_and_tests_against_them(tmp_path: Path) -> None:
+    import pandas as pd
+
+    for name, drop, seed in (("a", 0.3, 1), ("r1", 0.0, 2), ("r2", 0.05, 3)):
+        make_run(tmp_path / name, f"org/{name}", drop=drop, seed=seed)
+        main(["report", str(tmp_path / name), "--out", str(tmp_path / f"card_{name}"),
+              "--n-boot", "200"])  # fmt: skip
+    assert main(["compare", str(tmp_path / "card_a"), "--reference", str(tmp_path / "card_r1"),
+                 "--reference", str(tmp_path / "card_r2"), "--out", str(tmp_path / "cmp")]) == 0  # fmt: skip
+    table = pd.read_csv(tmp_path / "cmp" / "compare.csv")
+    assert list(table["role"]) == ["model", "reference", "reference"]
+    assert list(table["model"]) == ["org/a", "org/r1 (reference)", "org/r2 (reference)"]
+    page = (tmp_path / "cmp" / "compare.html").read_text()
+    assert "<polygon" in page and "references: reformatting gap" in page
+    assert page.count('fill="#fff" stroke="#79706e"') >= 2  # hollow reference dots
+    pairs = pd.read_csv(tmp_path / "cmp" / "compare_pairs.csv")
+    gaps = pairs[pairs["kind"] == "gap"]
+    a_vs_refs = gaps[gaps["model_a"] == "org/a"]
+    assert len(a_vs_refs) == 2 and (a_vs_refs["delta"] > 0).all()

@@ -71,6 +71,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     compare.add_argument("cards", nargs="+", metavar="CARD", help="card.json or its folder")
     compare.add_argument("--out", metavar="DIR", required=True, help="output folder")
+    compare.add_argument(
+        "--reference",
+        action="append",
+        default=[],
+        metavar="CARD",
+        help="a trusted model's card (or its folder): drawn as a reference with the band of "
+        "the references' gaps on the scatter, and tested against every model (repeatable)",
+    )
     compare.set_defaults(func=run_compare)
 
     footprint = subparsers.add_parser(
@@ -157,7 +165,7 @@ def run_report(args: argparse.Namespace) -> int:
 def run_compare(args: argparse.Namespace) -> int:
     from shadow_suite.report.compare import write_comparison
 
-    paths = write_comparison(args.cards, args.out)
+    paths = write_comparison(args.cards, args.out, references=args.reference)
     for path in (paths.html, paths.markdown, paths.csv, paths.pairs_csv):
         print(path)
     return 0

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
@@ -24,6 +24,8 @@ from shadow_suite.report.schema import Card, load_card, write_text_atomic
 from shadow_suite.report.text import ci, pct, pvalue, signed_pct
 from shadow_suite.report.words import verdict_paragraph
 
+REFERENCE_SUFFIX = " (reference)"
+
 
 def _labels(cards: Sequence[Card]) -> list[str]:
     """Model names, made unique (the same model may appear twice, e.g. two revisions)."""
@@ -36,14 +38,17 @@ def _labels(cards: Sequence[Card]) -> list[str]:
     return out
 
 
-def comparison_table(cards: Sequence[Card]) -> pd.DataFrame:
-    """One row per card; shares as fractions (0-1), None where a card has no number."""
+def comparison_table(cards: Sequence[Card], n_references: int = 0) -> pd.DataFrame:
+    """One row per card; shares as fractions (0-1), None where a card has no number. The last
+    ``n_references`` cards are trusted references (``role``)."""
     benchmarks = sorted({b.benchmark for c in cards for b in c.gap.benchmarks})
     rows = []
-    for label, card in zip(_labels(cards), cards, strict=True):
+    first_reference = len(cards) - n_references
+    for i, (label, card) in enumerate(zip(_labels(cards), cards, strict=True)):
         h = card.gap.headline
         row: dict[str, object] = {
             "model": label,
+            "role": "reference" if i >= first_reference else "model",
             "backend": card.model.backend,
             "verdict_class": h.verdict_class,
             "benchmark_score": h.benchmark_score,
@@ -80,6 +85,8 @@ def _display(frame: pd.DataFrame) -> pd.DataFrame:
         return [ci(_none(a), _none(b)) for a, b in zip(frame[low], frame[high], strict=True)]
 
     out = pd.DataFrame({"model": frame["model"], "backend": frame["backend"]})
+    if "role" in frame:
+        out["role"] = frame["role"].astype(str)
     if "verdict_class" in frame:
         out["verdict"] = frame["verdict_class"].astype(str)
     out["benchmark score (%)"] = shown("benchmark_score", pct)
@@ -171,10 +178,11 @@ def render_compare_html(
     cards: Sequence[Card], frame: pd.DataFrame, pairs: Pairwise | None = None
 ) -> str:
     points = [
-        svg.Point(str(r.model), float(r.benchmark_score), float(r.ood_score))
+        svg.Point(str(r.model), float(r.benchmark_score), float(r.ood_score),
+                  reference=getattr(r, "role", "model") == "reference")
         for r in frame.itertuples()
         if _none(r.benchmark_score) is not None and _none(r.ood_score) is not None
-    ]
+    ]  # fmt: skip
     chart = svg.scatter_diagonal(
         points, "Benchmark score vs OOD score", "benchmark score (%)", "OOD (variant) score (%)"
     )
@@ -193,7 +201,9 @@ def render_compare_html(
         f"<figure>{chart}<figcaption>Each dot is a model: its benchmark score (mean original "
         "accuracy on paired items over the benchmarks in its headline) against its OOD score "
         "(the same on the reformatted variants). Below the dashed diagonal the model does worse "
-        "out of distribution; the vertical distance is its reformatting gap.</figcaption></figure>"
+        "out of distribution; the vertical distance is its reformatting gap. Hollow grey dots "
+        "are trusted references (--reference) and the grey band spans their gaps: a model "
+        "below it loses more than every reference.</figcaption></figure>"
         f"<h2>Table</h2>{table}{_pairwise_html(pairs or Pairwise([], []))}"
         f"<h2>Verdicts</h2><ul>{verdicts}</ul>"
         "<p>Numbers are taken from each card unchanged; see a card's method notes for what "
@@ -232,12 +242,20 @@ class ComparePaths:
 
 
 def write_comparison(
-    cards: Sequence[str | os.PathLike[str] | Card], out_dir: str | os.PathLike[str]
+    cards: Sequence[str | os.PathLike[str] | Card],
+    out_dir: str | os.PathLike[str],
+    references: Sequence[str | os.PathLike[str] | Card] = (),
 ) -> ComparePaths:
+    """``references``: trusted models' cards, shown as references (hollow dots, the band on
+    the scatter) and tested pairwise against every model."""
     loaded = [c if isinstance(c, Card) else load_card(c) for c in cards]
     if not loaded:
         raise ShadowSuiteError("compare needs at least one card")
-    frame = comparison_table(loaded)
+    refs = [c if isinstance(c, Card) else load_card(c) for c in references]
+    for ref in refs:
+        ref.model = replace(ref.model, name=ref.model.name + REFERENCE_SUFFIX)
+    loaded += refs
+    frame = comparison_table(loaded, n_references=len(refs))
     pairs = pairwise_tests(loaded)
     out = Path(out_dir)
     paths = ComparePaths(

@@ -51,6 +51,8 @@ class Point:
     label: str
     x: float
     y: float
+    reference: bool = False
+    """A trusted reference model: drawn hollow and grey, and it spans the reference band."""
 
 
 def _fmt(v: float) -> str:
@@ -324,7 +326,9 @@ def lines(
 
 def scatter_diagonal(points: Sequence[Point], title: str, x_label: str, y_label: str) -> str:
     """Benchmark score (x) vs OOD score (y) in percent with the y = x diagonal: points below
-    the diagonal score worse out of distribution."""
+    the diagonal score worse out of distribution. With reference points, a grey band spans
+    the references' reformatting gaps (x - y, smallest to largest) along the diagonal: a model
+    below the band loses more than every reference when its questions are reformatted."""
     size, margin = 420, 56
     plot = size - 2 * margin
     out = _open(size + 200, size, title)
@@ -349,6 +353,19 @@ def scatter_diagonal(points: Sequence[Point], title: str, x_label: str, y_label:
             f'<text x="{_fmt(px(v))}" y="{margin + plot + 16}" text-anchor="middle">{t:g}</text>'
         )
         out.append(f'<text x="{margin - 6}" y="{_fmt(py(v) + 4)}" text-anchor="end">{t:g}</text>')
+    gaps = [p.x - p.y for p in points if p.reference]
+    if gaps:
+        g_lo, g_hi = min(gaps), max(gaps)
+        corners = [(lo - 1, lo - 1 - g_lo), (hi + 1, hi + 1 - g_lo),
+                   (hi + 1, hi + 1 - g_hi), (lo - 1, lo - 1 - g_hi)]  # fmt: skip
+        polygon = " ".join(f"{_fmt(px(x))},{_fmt(py(y))}" for x, y in corners)
+        out.append(
+            f'<clipPath id="plot-area"><rect x="{margin}" y="{margin}" width="{plot}" '
+            f'height="{plot}"/></clipPath>'
+            f'<polygon points="{polygon}" fill="#bab0ac" fill-opacity="0.35" stroke="#bab0ac" '
+            f'clip-path="url(#plot-area)"><title>references: reformatting gap '
+            f"{100 * g_lo:+.1f} to {100 * g_hi:+.1f} points</title></polygon>"
+        )
     out.append(
         f'<line x1="{_fmt(px(lo))}" y1="{_fmt(py(lo))}" x2="{_fmt(px(hi))}" y2="{_fmt(py(hi))}" '
         'stroke="#888" stroke-dasharray="5 4"><title>y = x: no gap</title></line>'
@@ -357,13 +374,16 @@ def scatter_diagonal(points: Sequence[Point], title: str, x_label: str, y_label:
         f'<rect x="{margin}" y="{margin}" width="{plot}" height="{plot}" fill="none" stroke="#999"/>'
     )
     for i, p in enumerate(points):
-        color = PALETTE[i % len(PALETTE)]
+        color = "#79706e" if p.reference else PALETTE[i % len(PALETTE)]
+        fill = (
+            f'fill="#fff" stroke="{color}" stroke-width="2"' if p.reference else f'fill="{color}"'
+        )
         out.append(
-            f'<circle cx="{_fmt(px(p.x))}" cy="{_fmt(py(p.y))}" r="6" fill="{color}">'
+            f'<circle cx="{_fmt(px(p.x))}" cy="{_fmt(py(p.y))}" r="6" {fill}>'
             f"<title>{escape(p.label)}: {100 * p.x:.1f} vs {100 * p.y:.1f}</title></circle>"
         )
         ly = margin + 16 * i
-        out.append(f'<circle cx="{size + 10}" cy="{ly - 4}" r="5" fill="{color}"/>')
+        out.append(f'<circle cx="{size + 10}" cy="{ly - 4}" r="5" {fill}/>')
         out.append(f'<text x="{size + 20}" y="{ly}">{escape(clip_start(p.label, 28))}</text>')
     out.append(
         f'<text x="{margin + plot / 2}" y="{size - 12}" text-anchor="middle">{escape(x_label)}</text>'
