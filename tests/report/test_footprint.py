@@ -243,3 +243,29 @@ def test_grown_vocabulary_keeps_the_shared_rows(family_dir: Path, tmp_path: Path
     a = _profile(frame, "v-heavy", "attn_v", "relative_change")
     b = _profile(frame, "grown", "attn_v", "relative_change")
     np.testing.assert_allclose(a, b)
+
+
+def test_compare_draws_the_footprints_of_its_models(family_dir: Path, tmp_path: Path) -> None:
+    """`compare --spectra` (one per card): the comparison page itself carries the profiles,
+    and footprint.csv beside it recovers the planted v_proj change."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from report_helpers import make_run
+
+    names = ("v-heavy", "lowrank-up", "fullrank-up")
+    cards = []
+    for i, name in enumerate(names):
+        make_run(tmp_path / name, name, drop=0.1 * i, seed=i)
+        assert main(["report", str(tmp_path / name), "--out", str(tmp_path / f"card_{name}"),
+                     "--n-boot", "100"]) == 0  # fmt: skip
+        cards.append(str(tmp_path / f"card_{name}"))
+    spectra = [a for s in _spectra(family_dir) for a in ("--spectra", str(s))]
+    out = tmp_path / "cmp"
+    assert main(["compare", *cards, *spectra, "--ancestor-spectra",
+                 str(family_dir / "spectra" / "base"), "--out", str(out)]) == 0  # fmt: skip
+    page = (out / "compare.html").read_text()
+    assert "<h2>Parameter footprints</h2>" in page and 'href="footprint.html"' in page
+    frame = pd.read_csv(out / "footprint.csv")
+    heavy = _profile(frame, "v-heavy", "attn_v", "relative_change")
+    assert heavy[-1] > heavy[0] and np.argmax(heavy) == LAYERS - 1
+    # one spectra folder per card, or one line
+    assert main(["compare", *cards, "--spectra", spectra[1], "--out", str(out)]) == 2

@@ -79,6 +79,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="a trusted model's card (or its folder): drawn as a reference with the band of "
         "the references' gaps on the scatter, and tested against every model (repeatable)",
     )
+    compare.add_argument(
+        "--spectra",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="one per card, in order: its `shadow-suite spectra MODEL --base ANCESTOR` folder "
+        "(one ancestor for all); adds the parameter footprints to the page and writes "
+        "footprint.html/.csv/.parquet",
+    )
+    compare.add_argument(
+        "--ancestor-spectra",
+        metavar="DIR",
+        help="the ancestor's own spectra (effective-rank pairs)",
+    )
     compare.set_defaults(func=run_compare)
 
     footprint = subparsers.add_parser(
@@ -165,7 +179,13 @@ def run_report(args: argparse.Namespace) -> int:
 def run_compare(args: argparse.Namespace) -> int:
     from shadow_suite.report.compare import write_comparison
 
-    paths = write_comparison(args.cards, args.out, references=args.reference)
+    paths = write_comparison(
+        args.cards,
+        args.out,
+        references=args.reference,
+        spectra=args.spectra,
+        ancestor_spectra=args.ancestor_spectra,
+    )
     for path in (paths.html, paths.markdown, paths.csv, paths.pairs_csv):
         print(path)
     return 0

@@ -110,6 +110,8 @@ class Pairwise:
 
 
 PAIRWISE_N_BOOT = 2000
+FOOTPRINT_KINDS = ("attn_v", "mlp_up")
+"""The module kinds the comparison page draws (the seed study's figures); all in footprint.html."""
 
 
 def pairwise_tests(cards: Sequence[Card], seed: int = 0) -> Pairwise:
@@ -175,7 +177,10 @@ def _pairwise_html(pairs: Pairwise) -> str:
 
 
 def render_compare_html(
-    cards: Sequence[Card], frame: pd.DataFrame, pairs: Pairwise | None = None
+    cards: Sequence[Card],
+    frame: pd.DataFrame,
+    pairs: Pairwise | None = None,
+    footprint: str = "",
 ) -> str:
     points = [
         svg.Point(str(r.model), float(r.benchmark_score), float(r.ood_score),
@@ -205,7 +210,7 @@ def render_compare_html(
         "are trusted references (--reference) and the grey band spans their gaps: a model "
         "below it loses more than every reference.</figcaption></figure>"
         f"<h2>Table</h2>{table}{_pairwise_html(pairs or Pairwise([], []))}"
-        f"<h2>Verdicts</h2><ul>{verdicts}</ul>"
+        f"<h2>Verdicts</h2><ul>{verdicts}</ul>{footprint}"
         "<p>Numbers are taken from each card unchanged; see a card's method notes for what "
         "they mean. Models whose benchmarks are all at chance have no headline and no dot.</p>"
         "</main></body></html>\n"
@@ -245,12 +250,22 @@ def write_comparison(
     cards: Sequence[str | os.PathLike[str] | Card],
     out_dir: str | os.PathLike[str],
     references: Sequence[str | os.PathLike[str] | Card] = (),
+    spectra: Sequence[str | os.PathLike[str]] = (),
+    ancestor_spectra: str | os.PathLike[str] | None = None,
 ) -> ComparePaths:
     """``references``: trusted models' cards, shown as references (hollow dots, the band on
-    the scatter) and tested pairwise against every model."""
+    the scatter) and tested pairwise against every model. ``spectra``: one spectra folder per
+    card (``shadow-suite spectra MODEL --base ANCESTOR``, the same ancestor for all): the
+    page gets the parameter footprints of the models against that ancestor (attention v and
+    MLP up here; every kind in footprint.html/.csv/.parquet beside it), ``ancestor_spectra``
+    the ancestor's own spectra for the effective-rank pairs."""
     loaded = [c if isinstance(c, Card) else load_card(c) for c in cards]
     if not loaded:
         raise ShadowSuiteError("compare needs at least one card")
+    if spectra and len(spectra) != len(loaded):
+        raise ShadowSuiteError(
+            f"--spectra given {len(spectra)} times for {len(loaded)} cards: one per card, in order"
+        )
     refs = [c if isinstance(c, Card) else load_card(c) for c in references]
     for ref in refs:
         ref.model = replace(ref.model, name=ref.model.name + REFERENCE_SUFFIX)
@@ -258,10 +273,22 @@ def write_comparison(
     frame = comparison_table(loaded, n_references=len(refs))
     pairs = pairwise_tests(loaded)
     out = Path(out_dir)
+    footprint = ""
+    if spectra:
+        from shadow_suite.report.footprint import footprint_section, write_footprint
+
+        labels = _labels(loaded)[: len(spectra)]
+        footprint = footprint_section(spectra, labels, base_spectra=ancestor_spectra,
+                                      kinds=FOOTPRINT_KINDS, heading="Parameter footprints")  # fmt: skip
+        footprint += (
+            '<p>Every attention and MLP kind in <a href="footprint.html">footprint.html</a>, '
+            'the numbers in <a href="footprint.csv">footprint.csv</a>.</p>'
+        )
+        write_footprint(spectra, out, labels, base_spectra=ancestor_spectra)
     paths = ComparePaths(
         out / "compare.html", out / "compare.md", out / "compare.csv", out / "compare_pairs.csv"
     )
-    write_text_atomic(paths.html, render_compare_html(loaded, frame, pairs))
+    write_text_atomic(paths.html, render_compare_html(loaded, frame, pairs, footprint))
     write_text_atomic(paths.markdown, render_compare_markdown(loaded, frame, pairs))
     write_text_atomic(paths.csv, frame.to_csv(index=False))
     tables = [pairwise.as_frame(pairs.orig).assign(kind="orig"),
