@@ -462,6 +462,10 @@ CASES = {
                                   lambda w: w.run_args(w.model_folder(), Path("/proc/x/out"))),
     "run --out is a file": Case("error", "exists and is not a folder",
                                 lambda w: _out_is_a_file(w, "run"), _out_is_a_file_check),
+    "run --num_fewshot without a train split": Case(
+        "error", "--num_fewshot 25: arc_challenge draws few-shot examples from its train split",
+        lambda w: w.run_args(w.model_folder(), w.tmp / "out", "--tasks",
+                             "shadow_arc_challenge_orig", "--num_fewshot", "25")),
     "run local-completions without tenacity": Case(
         "error", "needs the Python package 'tenacity': pip install 'lm-eval[api]'",
         _without_tenacity),

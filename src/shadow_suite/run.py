@@ -37,7 +37,7 @@ from typing import Any
 
 from shadow_suite.atomic import check_writable_dir, write_text
 from shadow_suite.errors import ShadowSuiteError
-from shadow_suite.report.pdf import DEFAULT_PAPER, PAPERS
+from shadow_suite.report.cli import add_card_options, check_card_options, print_pdf
 from shadow_suite.stage import STAGE_FILE, StageBusy, StageMismatch, run_stage, stage_is_done
 
 BACKENDS = ("vllm", "hf", "local-completions")
@@ -250,11 +250,9 @@ def check_run_arguments(
     check_model_location("--weights", weights)
     check_model_location("--base", base)
     check_tasks(settings.tasks)
-    check_task_data(settings.tasks, settings.data_dir)
+    check_task_data(settings)
     if settings.apply_chat_template and settings.model != "local-completions":
         check_chat_template("--model_args pretrained=", str(args["pretrained"]))
-    if settings.items is not None:
-        check_items(settings.items, settings.tasks, settings.data_dir)
 
 
 def check_chat_template(what: str, where: str, hint: str = "") -> None:
@@ -278,40 +276,47 @@ def check_chat_template(what: str, where: str, hint: str = "") -> None:
         )
 
 
-def check_items(items: int, tasks: Sequence[str], data_dir: str | None) -> None:
-    """``--limit N`` fits every benchmark the tasks evaluate: one line before any model is
-    loaded, rather than the task pack's own after it."""
+def benchmarks_evaluated(tasks: Sequence[str]) -> list[str]:
+    """The benchmarks whose task-pack data the tasks read (``shadow_suite``: all of them)."""
     from shadow_suite.benchmarks import BENCHMARKS
-    from shadow_suite.data import load_split
 
-    for name, bench in BENCHMARKS.items():
-        group = f"shadow_{name}"
-        if any(t in ("shadow_suite", group) or t.startswith(group + "_") for t in tasks):
-            n_rows = len(load_split(name, bench.eval_split, data_dir)[0])
-            if items > n_rows:
-                raise ShadowSuiteError(
-                    f"--limit {items}: {name}'s evaluated split has only {n_rows} items; "
-                    f"give at most {n_rows}, or no --limit to evaluate the whole split"
-                )
+    if "shadow_suite" in tasks:
+        return list(BENCHMARKS)
+    found = {benchmark_of_task(t) for t in tasks if t.startswith("shadow_")}
+    return [b for b in BENCHMARKS if b in found]
 
 
-def check_task_data(tasks: Sequence[str], data_dir: str | None) -> None:
-    """Read (and so check, row by row) the local data every task scores, so that a malformed
-    row is one line before a model is loaded. Hub data is checked when it is loaded."""
-    if not data_dir:
-        return
-    from shadow_suite.benchmarks import BENCHMARKS
-    from shadow_suite.data import load_split
+def check_task_data(settings: EvalSettings) -> None:
+    """Before a model is loaded, one line for data the run cannot use: a ``--limit`` larger
+    than a benchmark's split; a train split that few-shot examples are asked from but that
+    is not there; and, with a local folder, any malformed row (every split the tasks read is
+    read, so checked row by row; hub data is checked when lm-eval loads it)."""
+    from shadow_suite.benchmarks import get_benchmark
+    from shadow_suite.data import MissingSplit, load_split
+    from shadow_suite.taskpack import missing_examples
 
-    for name, bench in BENCHMARKS.items():
-        group = f"shadow_{name}"
-        if not any(t in ("shadow_suite", group) or t.startswith(group + "_") for t in tasks):
-            continue
-        splits = [bench.eval_split] + ([bench.fewshot_split] if bench.fewshot_split else [])
-        if name == "gsm8k" and {"shadow_suite", group, f"{group}_rephrased"} & set(tasks):
+    tasks, data_dir = settings.tasks, settings.data_dir
+    for name in benchmarks_evaluated(tasks):
+        bench = get_benchmark(name)
+        shots = (settings.fewshot or {}).get(name, settings.num_fewshot or 0)
+        splits = [bench.eval_split] if data_dir or settings.items else []
+        if data_dir and bench.fewshot_split:
+            splits.append(bench.fewshot_split)
+        if data_dir and name == "gsm8k" and {"shadow_suite", "shadow_gsm8k",
+                                              "shadow_gsm8k_rephrased"} & set(tasks):  # fmt: skip
             splits.append("test_rephrased")
         for split in splits:
-            load_split(name, split, data_dir)
+            n_rows = len(load_split(name, split, data_dir)[0])
+            if split == bench.eval_split and settings.items and settings.items > n_rows:
+                raise ShadowSuiteError(
+                    f"--limit {settings.items}: {name}'s evaluated split has only {n_rows} "
+                    f"items; give at most {n_rows}, or no --limit to evaluate the whole split"
+                )
+        if shots and bench.train_split and data_dir:
+            try:
+                load_split(name, bench.train_split, data_dir)
+            except MissingSplit:
+                raise ShadowSuiteError(missing_examples(name, shots, 0, data_dir)) from None
 
 
 def _stage_done(folder: Path, settings: dict[str, Any]) -> bool:
@@ -632,15 +637,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--weights", help="the model's weights when model_args do not say")
     parser.add_argument("--spectra_device", default="auto", help="auto | cpu | cuda")
-    parser.add_argument("--name", help="the model's name on the card (default: from model_args)")
-    parser.add_argument(
-        "--pdf",
-        action="store_true",
-        help="also write card.pdf, the card printed by headless Chromium (needs chromium)",
-    )
-    parser.add_argument(
-        "--paper", choices=PAPERS, default=DEFAULT_PAPER, help="paper size of card.pdf"
-    )
+    add_card_options(parser)
     parser.set_defaults(func=_cmd_run)
 
 
@@ -650,13 +647,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     data_dir = resolve_data_dir(args.data)
     check_writable_dir(args.out)
-    if args.name is not None and not args.name.strip():
-        raise ShadowSuiteError("--name: give a non-empty name")
-    browser = None
-    if args.pdf:
-        from shadow_suite.report.pdf import find_browser
-
-        browser = find_browser()  # before any work: a missing Chromium is one line
+    browser = check_card_options(args)
     seed, seed_note = run_seed(args.seed, Path(args.out))
     settings = EvalSettings(
         model=args.model,
@@ -695,10 +686,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print(outcome.verdict)
     for name in ("card.json", "card.html", "card.md", "items.parquet"):
         print(outcome.card_dir / name)
-    if browser is not None:
-        from shadow_suite.report.pdf import write_pdf
-
-        print(write_pdf(outcome.card_dir / "card.html", paper=args.paper, browser=browser))
+    print_pdf(outcome.card_dir / "card.html", args, browser)
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from shadow_suite.gap.defaults import DEFAULT_N_BOOT, DEFAULT_SEED
 from shadow_suite.report.pdf import DEFAULT_PAPER, PAPERS
@@ -44,23 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help=f"bootstrap resamples (default {DEFAULT_N_BOOT})",
     )
     report.add_argument("--seed", type=int, default=DEFAULT_SEED, help="bootstrap seed")
-    report.add_argument(
-        "--name",
-        metavar="NAME",
-        help="the model's name in the card's title (default: the hub id, or a local folder's "
-        "own name, from lm-eval's model_args)",
-    )
-    report.add_argument(
-        "--pdf",
-        action="store_true",
-        help="also write card.pdf, the card printed by headless Chromium (needs chromium)",
-    )
-    report.add_argument(
-        "--paper",
-        choices=PAPERS,
-        default=DEFAULT_PAPER,
-        help=f"paper size of card.pdf (default {DEFAULT_PAPER})",
-    )
+    add_card_options(report)
     report.set_defaults(func=run_report)
 
     compare = subparsers.add_parser(
@@ -141,6 +126,49 @@ def _footprint_options(parser: argparse.ArgumentParser, prefix: str = "") -> Non
     )
 
 
+def add_card_options(parser: argparse.ArgumentParser) -> None:
+    """--name, --pdf and --paper: the card a reviewer hands on (``report`` and ``run``)."""
+    parser.add_argument(
+        "--name",
+        metavar="NAME",
+        help="the model's name in the card's title (default: the hub id, or a local folder's "
+        "own name, from lm-eval's model_args)",
+    )
+    parser.add_argument(
+        "--pdf",
+        action="store_true",
+        help="also write card.pdf, the card printed by headless Chromium (needs chromium)",
+    )
+    parser.add_argument(
+        "--paper",
+        choices=PAPERS,
+        default=DEFAULT_PAPER,
+        help=f"paper size of card.pdf (default {DEFAULT_PAPER})",
+    )
+
+
+def check_card_options(args: argparse.Namespace) -> str | None:
+    """The checks of :func:`add_card_options`' flags, before any work (a missing Chromium is
+    one line then, not after an evaluation); the browser that will print card.pdf, or None."""
+    from shadow_suite.errors import ShadowSuiteError
+
+    if args.name is not None and not args.name.strip():
+        raise ShadowSuiteError("--name: give a non-empty name")
+    if not args.pdf:
+        return None
+    from shadow_suite.report.pdf import find_browser
+
+    return find_browser()
+
+
+def print_pdf(html: Path, args: argparse.Namespace, browser: str | None) -> None:
+    """Print card.pdf beside ``html`` when --pdf asked for it (``browser`` from the check)."""
+    if browser is not None:
+        from shadow_suite.report.pdf import write_pdf
+
+        print(write_pdf(html, paper=args.paper, browser=browser))
+
+
 def run_report(args: argparse.Namespace) -> int:
     from shadow_suite.errors import ShadowSuiteError
     from shadow_suite.report.card import build_card, write_card
@@ -148,13 +176,7 @@ def run_report(args: argparse.Namespace) -> int:
 
     if args.n_boot < 100:
         raise ShadowSuiteError(f"--n-boot {args.n_boot}: use at least 100 resamples")
-    if args.name is not None and not args.name.strip():
-        raise ShadowSuiteError("--name: give a non-empty name")
-    browser = None
-    if args.pdf:
-        from shadow_suite.report.pdf import find_browser
-
-        browser = find_browser()  # before any work: a missing Chromium is one line
+    browser = check_card_options(args)
     card = build_card(
         args.results,
         spectra=args.spectra,
@@ -169,10 +191,7 @@ def run_report(args: argparse.Namespace) -> int:
     print(verdict_paragraph(card))
     for path in (paths.json, paths.html, paths.markdown):
         print(path)
-    if browser is not None:
-        from shadow_suite.report.pdf import write_pdf
-
-        print(write_pdf(paths.html, paper=args.paper, browser=browser))
+    print_pdf(paths.html, args, browser)
     return 0
 
 
