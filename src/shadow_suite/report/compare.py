@@ -17,12 +17,12 @@ import pandas as pd
 
 from shadow_suite.errors import ShadowSuiteError
 from shadow_suite.gap import pairwise
-from shadow_suite.report import svg
-from shadow_suite.report.html import CSS
+from shadow_suite.report import rows, svg
+from shadow_suite.report.html import CSS, rows_table
 from shadow_suite.report.markdown import md_escape, md_table
 from shadow_suite.report.schema import Card, load_card, write_text_atomic
-from shadow_suite.report.text import ci, pct, pvalue, signed_pct
-from shadow_suite.report.words import verdict_paragraph
+from shadow_suite.report.text import ci, pct, signed_pct
+from shadow_suite.report.words import PAIRWISE_NOTE, verdict_paragraph
 
 REFERENCE_SUFFIX = " (reference)"
 
@@ -125,54 +125,17 @@ def pairwise_tests(cards: Sequence[Card], seed: int = 0) -> Pairwise:
     )
 
 
-def _pair_rows(pairs: Pairwise) -> tuple[list[str], list[list[str]], list[str], list[list[str]]]:
-    orig_head = ["model A", "model B", "benchmark", "items", "A orig (%)", "B orig (%)",
-                 "right in A only", "right in B only", "McNemar p", "Holm p"]  # fmt: skip
-    orig_rows = [
-        [r.model_a, r.model_b, r.benchmark, str(r.n_items), pct(r.acc_a), pct(r.acc_b),
-         str(r.a_only), str(r.b_only), pvalue(r.p_mcnemar), pvalue(r.p_holm)]
-        for r in pairs.orig
-    ]  # fmt: skip
-    gap_head = ["model A", "model B", "rows", "A's gap minus B's (pts)", "95% CI",
-                "p (A loses more)", "items"]  # fmt: skip
-    gap_rows = [
-        [g.model_a, g.model_b, str(len(g.cells)), signed_pct(g.delta), ci(g.ci_low, g.ci_high),
-         pvalue(g.p_value), str(g.n_items)] if g.delta is not None
-        else [g.model_a, g.model_b, "0", "n/a", g.note, "", ""]
-        for g in pairs.gaps
-    ]  # fmt: skip
-    return orig_head, orig_rows, gap_head, gap_rows
-
-
-PAIRWISE_NOTE = (
-    "Paired tests on the items both models scored, not a look at whether two intervals "
-    "touch. Originals: exact McNemar test of the items right in one model only, Holm across "
-    "every row. Reformatting gaps: per item, A's gap minus B's on the rows that pass the "
-    "gates for both models (content and format families, as a card's headline), with a "
-    "bootstrap CI that resamples items with both models together and a one-sided sign-flip "
-    "permutation p (B plays the reference; a difference says which model is more specific "
-    "to the benchmark's form, not how either was trained)."
-)
-
-
 def _none(x: object) -> float | None:
     return None if x is None or pd.isna(x) else float(x)  # type: ignore[arg-type]
-
-
-def _html_table(head: list[str], rows: list[list[str]]) -> str:
-    header = "".join(f"<th>{escape(h)}</th>" for h in head)
-    body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in r) + "</tr>" for r in rows)
-    return f"<table><thead><tr>{header}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def _pairwise_html(pairs: Pairwise) -> str:
     if not pairs.orig and not pairs.gaps:
         return ""
-    orig_head, orig_rows, gap_head, gap_rows = _pair_rows(pairs)
     return (
         f"<h2>Pairwise tests</h2><p>{escape(PAIRWISE_NOTE)}</p>"
-        f"<h3>Original items</h3>{_html_table(orig_head, orig_rows)}"
-        f"<h3>Reformatting gaps</h3>{_html_table(gap_head, gap_rows)}"
+        f"<h3>Original items</h3>{rows_table(rows.pairwise_orig_table(pairs.orig))}"
+        f"<h3>Reformatting gaps</h3>{rows_table(rows.pairwise_gap_table(pairs.gaps))}"
     )
 
 
@@ -224,11 +187,10 @@ def render_compare_markdown(
     out = [f"# shadow-suite comparison of {len(cards)} models\n"]
     out.append(md_table(list(shown.columns), shown.astype(str).values.tolist()))
     if pairs is not None and (pairs.orig or pairs.gaps):
-        orig_head, orig_rows, gap_head, gap_rows = _pair_rows(pairs)
         out.append("## Pairwise tests\n")
         out.append(PAIRWISE_NOTE + "\n")
-        out.append(md_table(orig_head, orig_rows))
-        out.append(md_table(gap_head, gap_rows))
+        for table in (rows.pairwise_orig_table(pairs.orig), rows.pairwise_gap_table(pairs.gaps)):
+            out.append(md_table(table.headers, table.rows))
     out.append("## Verdicts\n")
     out += [
         f"- **{md_escape(label)}**: {md_escape(verdict_paragraph(c))}"
@@ -267,9 +229,10 @@ def write_comparison(
             f"--spectra given {len(spectra)} times for {len(loaded)} cards: one per card, in order"
         )
     refs = [c if isinstance(c, Card) else load_card(c) for c in references]
-    for ref in refs:
-        ref.model = replace(ref.model, name=ref.model.name + REFERENCE_SUFFIX)
-    loaded += refs
+    # copies named as references: the caller's cards stay as they were
+    loaded += [
+        replace(r, model=replace(r.model, name=r.model.name + REFERENCE_SUFFIX)) for r in refs
+    ]
     frame = comparison_table(loaded, n_references=len(refs))
     pairs = pairwise_tests(loaded)
     out = Path(out_dir)

@@ -72,7 +72,8 @@ def _figure(svg_text: str, caption: str) -> str:
     return f"<figure>{svg_text}<figcaption>{escape(caption)}</figcaption></figure>"
 
 
-def _rows_table(table: rows.Table) -> str:
+def rows_table(table: rows.Table) -> str:
+    """A :class:`rows.Table` as an HTML table (the card's and the comparison page's)."""
     return _table(
         table.headers,
         table.rows,
@@ -110,7 +111,7 @@ def _headline(card: Card) -> str:
         f'<div class="headline">{boxes}</div>'
         f'<p class="verdict {VERDICT_STYLE[h.verdict_class]}"><b>{escape(title)}.</b> '
         f"{escape(words.verdict_sentence(card))}</p>{caveat}"
-        + _rows_table(rows.headline_table(card))
+        + rows_table(rows.headline_table(card))
     )
 
 
@@ -122,24 +123,24 @@ def _families(card: Card) -> str:
     out = []
     if card.gap.families:
         out.append("<h2>Gap by family</h2>")
-        out.append(_rows_table(rows.family_table(card)))
+        out.append(rows_table(rows.family_table(card)))
     ref_families = rows.reference_family_table(card)
     if ref_families is not None:
         out.append("<h2>Against the references</h2><ul>")
         out += [f"<li>{escape(line)}</li>" for line in words.reference_note(card)]
         out.append("</ul>")
-        out.append(_rows_table(ref_families))
+        out.append(rows_table(ref_families))
         cells = rows.reference_cell_table(card)
         if cells is not None:
-            out.append(_rows_table(cells))
+            out.append(rows_table(cells))
     calibration = rows.calibration_table(card)
     if calibration is not None:
         out.append("<h3>Calibration across references (ConStat-style)</h3>")
-        out.append(_rows_table(calibration))
+        out.append(rows_table(calibration))
     position = rows.position_table(card)
     if position is not None:
         out.append("<h2>Answer-position signature</h2>")
-        out.append(_rows_table(position))
+        out.append(rows_table(position))
     return "".join(out)
 
 
@@ -198,7 +199,7 @@ def _gap_tables(card: Card) -> str:
     for b in card.gap.benchmarks:
         out.append(f"<h3>{escape(b.benchmark)}</h3><p>{escape(rows.benchmark_line(b))}</p>")
         if b.variants:
-            out.append(_rows_table(rows.gap_table(b)))
+            out.append(rows_table(rows.gap_table(b)))
             legend = "".join(
                 f"<dt>{escape(name)}</dt><dd>{escape(text)}</dd>" for name, text in rows.legend(b)
             )
@@ -209,7 +210,7 @@ def _gap_tables(card: Card) -> str:
 
 
 def _sanity(card: Card) -> str:
-    return _rows_table(rows.sanity_table(card))
+    return rows_table(rows.sanity_table(card))
 
 
 def _series(
@@ -366,7 +367,7 @@ def _provenance(card: Card) -> str:
 def render_html(card: Card) -> str:
     m = card.model
     title = f"shadow-suite report card: {m.name}"
-    tasks = _rows_table(rows.tasks_table(card))
+    tasks = rows_table(rows.tasks_table(card))
     notes = "".join(f"<dt>{escape(t)}</dt><dd>{escape(d)}</dd>" for t, d in method_notes(card))
     body = [
         f"<h1>{escape(m.name)}</h1>",

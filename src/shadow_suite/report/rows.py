@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from shadow_suite.gap.analysis import BenchmarkGap
+from shadow_suite.gap.pairwise import GapPair, OrigPair
 from shadow_suite.report.schema import Card
 from shadow_suite.report.text import ci, pct, pvalue, signed_pct
 from shadow_suite.report.words import FAMILY_WORDS, excluded_sentence
@@ -210,3 +211,30 @@ def tasks_table(card: Card) -> Table:
         [[t.task, t.status, str(t.n_items), t.message] for t in card.tasks],
         [False, False, True, False],
     )
+
+
+def pairwise_orig_table(pairs: list[OrigPair]) -> Table:
+    """compare: two models on the original items both scored (exact McNemar, Holm)."""
+    headers = ["model A", "model B", "benchmark", "items", "A orig (%)", "B orig (%)",
+               "right in A only", "right in B only", "McNemar p", "Holm p"]  # fmt: skip
+    body = [
+        [r.model_a, r.model_b, r.benchmark, str(r.n_items), pct(r.acc_a), pct(r.acc_b),
+         str(r.a_only), str(r.b_only), pvalue(r.p_mcnemar), pvalue(r.p_holm)]
+        for r in pairs
+    ]  # fmt: skip
+    return Table(headers, body, [False] * 3 + [True] * 7,
+                 [r.p_holm is not None and r.p_holm < 0.05 for r in pairs])  # fmt: skip
+
+
+def pairwise_gap_table(pairs: list[GapPair]) -> Table:
+    """compare: A's reformatting gap minus B's on the rows both pass the gates on."""
+    headers = ["model A", "model B", "rows", "A's gap minus B's (pts)", "95% CI",
+               "p (A loses more)", "items"]  # fmt: skip
+    body = [
+        [g.model_a, g.model_b, str(len(g.cells)), signed_pct(g.delta), ci(g.ci_low, g.ci_high),
+         pvalue(g.p_value), str(g.n_items)] if g.delta is not None
+        else [g.model_a, g.model_b, "0", "n/a", g.note, "", ""]
+        for g in pairs
+    ]  # fmt: skip
+    return Table(headers, body, [False, False] + [True] * 5,
+                 [g.p_value is not None and g.p_value < 0.05 for g in pairs])  # fmt: skip

@@ -184,3 +184,15 @@ def chat_settings(card: Card) -> str:
     if m.system_instruction_sha:
         text += f"; system instruction sha256 {m.system_instruction_sha[:12]}"
     return text
+
+
+PAIRWISE_NOTE = (
+    "Paired tests on the items both models scored, not a look at whether two intervals "
+    "touch. Originals: exact McNemar test of the items right in one model only, Holm across "
+    "every row. Reformatting gaps: per item, A's gap minus B's on the rows that pass the "
+    "gates for both models (content and format families, as a card's headline), with a "
+    "bootstrap CI that resamples items with both models together and a one-sided sign-flip "
+    "permutation p (B plays the reference; a difference says which model is more specific "
+    "to the benchmark's form, not how either was trained)."
+)
+"""What the comparison page's pairwise tables are (``gap.pairwise``)."""
