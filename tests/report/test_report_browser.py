@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import shutil
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import torch
 
 from shadow_suite.demo.config import MODEL_NAMES
-from shadow_suite.demo.experiment import write_footprints
 from shadow_suite.gap import load_results
 from shadow_suite.report.card import card_from_results, write_card
 from shadow_suite.report.compare import write_comparison
@@ -164,11 +164,16 @@ def _demo_family(root: Path) -> None:
 
 
 def test_footprint_pages_display_without_errors(driver, run_dir: Path, tmp_path: Path) -> None:
-    """footprint.html and the demo's comparison page with its footprint section."""
+    """footprint.html and a comparison page with its footprint section (as the demo's)."""
     _demo_family(tmp_path)
     card = card_from_results(load_results([run_dir]), spectral_section(SPECTRA), n_boot=200)
-    compare = write_comparison([card], tmp_path)
-    write_footprints(tmp_path, compare.html)
+    tuned = MODEL_NAMES[1:]
+    compare = write_comparison(
+        [replace(card, model=replace(card.model, name=n)) for n in tuned],
+        tmp_path,
+        spectra=[tmp_path / "runs" / n / "spectra" for n in tuned],
+        ancestor_spectra=tmp_path / "runs" / MODEL_NAMES[0] / "spectra",
+    )
     pages = (
         (tmp_path / "footprint.html", "shadow-suite footprints", 4 * 7),
         (compare.html, "shadow-suite comparison", 1 + 4 * 2),

@@ -7,7 +7,7 @@ Output folder layout (every artefact kept; a rerun reuses each finished step)::
     corpus/      token counts and one pass of each fine-tuning corpus (JSONL)
     models/      base/, benchmark-aligned/, coverage-expanding/ (safetensors + tokenizer)
     runs/<model>/eval, spectra, card      (shadow_suite.run.run_pipeline)
-    compare.html, compare.md, compare.csv
+    compare.html, compare.md, compare.csv, compare_pairs.csv (the base as the reference)
     footprint.html, footprint.csv (.parquet)  the fine-tunes' per-layer profiles vs the base
     summary.md, summary.json
 """
@@ -280,43 +280,6 @@ def evaluate(
     return outcome.card_dir / "card.json", "eval" in outcome.skipped
 
 
-# the kinds of the seed study's footprint figures, drawn on the comparison page itself
-# (footprint.html has every attention and MLP kind)
-COMPARE_FOOTPRINT_KINDS = ("attn_v", "mlp_up")
-
-
-def write_footprints(root: Path, compare_html: Path) -> Path:
-    """footprint.html/.csv/.parquet of the two fine-tunes against the base (the base's own
-    spectra in the effective-rank pairs), and the same profiles for two kinds, with a link to
-    the full page, appended to the comparison page; returns footprint.csv's path."""
-    from shadow_suite.report.footprint import footprint_section, write_footprint
-    from shadow_suite.report.schema import write_text_atomic
-
-    spectra = {n: root / "runs" / n / "spectra" for n in MODEL_NAMES}
-    tuned = list(MODEL_NAMES[1:])
-    base_spectra = spectra[MODEL_NAMES[0]]
-    paths = write_footprint(
-        [spectra[n] for n in tuned], root, labels=tuned, base_spectra=base_spectra
-    )
-    section = footprint_section(
-        [spectra[n] for n in tuned],
-        labels=tuned,
-        base_spectra=base_spectra,
-        kinds=COMPARE_FOOTPRINT_KINDS,
-        heading="Parameter footprints against the base",
-    )
-    link = (
-        f"<p>Profiles of {' and '.join(COMPARE_FOOTPRINT_KINDS)} above; every attention and "
-        'MLP kind in <a href="footprint.html">footprint.html</a>, the numbers in '
-        '<a href="footprint.csv">footprint.csv</a>.</p>'
-    )
-    html = compare_html.read_text(encoding="utf-8")
-    if html.count("</main>") != 1:
-        raise ShadowSuiteError(f"{compare_html}: no single </main> to add the footprints to")
-    write_text_atomic(compare_html, html.replace("</main>", f"{section}{link}</main>"))
-    return paths.csv
-
-
 @contextmanager
 def _quiet_lm_eval_fixed_threads(threads: int) -> Iterator[None]:
     """A fixed torch thread count for every step (training and scoring: the same numbers on
@@ -383,8 +346,16 @@ def _run_demo(config: DemoConfig, root: Path, data_dir: Path | None) -> DemoOutc
             reused.append(f"{name} evaluation")
 
     log(f"[{steps}/{steps}] comparison page, footprints and summary")
-    compare = write_comparison([cards[n] for n in MODEL_NAMES], root)
-    write_footprints(root, compare.html)
+    base, tuned = MODEL_NAMES[0], MODEL_NAMES[1:]
+    # the base is the fine-tunes' reference; their footprints against it go on the page
+    # (footprint.html/.csv/.parquet beside it), its own spectra in the effective-rank pairs
+    compare = write_comparison(
+        [cards[n] for n in tuned],
+        root,
+        references=[cards[base]],
+        spectra=[root / "runs" / n / "spectra" for n in tuned],
+        ancestor_spectra=root / "runs" / base / "spectra",
+    )
     loaded = {n: json.loads(p.read_text(encoding="utf-8")) for n, p in cards.items()}
     spectra = {n: root / "runs" / n / "spectra" / "spectra.json" for n in MODEL_NAMES}
     rows = summary_rows(loaded, spectra)
