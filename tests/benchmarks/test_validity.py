@@ -77,7 +77,7 @@ def test_quick_validity_run(benchmark_data: Path, tmp_path: Path) -> None:
             assert m["verdict"]["verdict_class"] != "benchmark_specific", m["verdict"]
     assert base["arc_challenge"] <= 0.5 and base["mmlu"] <= 0.5
     assert out["false_positive_rate"]["k"] == 0
-    assert out["detection_rate"]["n"] == 2 and 0 <= out["detection_rate"]["k"] <= 2
+    assert out["detection_rate"]["n"] == 2
     assert set(by_name) == {m.name for m in v.make_plan(True).population}
     # every member's folders are kept, and the cheap stage reruns alone to the same figures
     for name in by_name:

@@ -18,7 +18,10 @@ import pytest
 from shadow_suite.cli import main
 from shadow_suite.errors import ShadowSuiteError
 from shadow_suite.report import pdf
-from shadow_suite.report.pdf import PAGE_SIZE_PT, html_to_pdf, with_paper
+from shadow_suite.report.pdf import html_to_pdf, with_paper
+
+# ISO 216 A4 (210 x 297 mm) and US Letter (8.5 x 11 in), in PDF points (1/72 in)
+PAGE_SIZE_PT = {"a4": (595.28, 841.89), "letter": (612.0, 792.0)}
 
 HAS_CHROMIUM = any(shutil.which(name) for name in pdf.BROWSERS)
 needs_chromium = pytest.mark.skipif(

@@ -28,9 +28,8 @@ Paper = Literal["a4", "letter"]
 PAPERS: tuple[str, ...] = get_args(Paper)
 DEFAULT_PAPER: Paper = "a4"
 
-# the CSS name of each paper for ``@page { size: ... }``; sizes in points for readers
+# the CSS name of each paper for ``@page { size: ... }``
 PAGE_SIZE_CSS: dict[str, str] = {"a4": "A4", "letter": "letter"}
-PAGE_SIZE_PT: dict[str, tuple[float, float]] = {"a4": (595.28, 841.89), "letter": (612.0, 792.0)}
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 BROWSER_ENV = "SHADOW_SUITE_CHROMIUM"
