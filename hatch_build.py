@@ -1,9 +1,9 @@
-"""Hatch build hook: an editable install must not copy the task pack.
+"""Hatch build hook: an editable install gets the ``.pth`` file too.
 
-In a regular wheel the task pack is copied into the package (see force-include in
-pyproject.toml). An editable install should keep reading the live ``tasks/`` folder of
-the checkout, so there only the ``.pth`` file that registers the pack with lm-eval is
-force-included.
+A regular wheel force-includes ``shadow_suite_lm_eval.pth`` (pyproject.toml), the line that
+registers the task pack with lm-eval at start-up; hatch applies ``force-include`` to regular
+wheels only, so an editable install asks for it here. The pack's YAML needs nothing: it lives
+inside the package (``shadow_suite/taskpack/tasks``), which an editable install reads in place.
 """
 
 from typing import Any

@@ -31,8 +31,8 @@ import pandas as pd
 import pytest
 from safetensors.torch import load_file
 
-from shadow_suite import data
 from shadow_suite.cli import main
+from shadow_suite.taskpack import data
 
 TESTS = Path(__file__).resolve().parent
 sys.path[:0] = [str(TESTS / "spectral"), str(TESTS / "report"), str(TESTS / "gap")]

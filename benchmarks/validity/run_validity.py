@@ -78,7 +78,7 @@ def _log(started: float) -> Any:
 def stage_train(plan: Plan, work: Path, data_dir: Path | None) -> dict[str, Any]:
     import torch
 
-    from shadow_suite.data import load_split
+    from shadow_suite.taskpack.data import load_split
     from shadow_suite.demo import corpus
     from shadow_suite.demo.experiment import _local_rows, build_base
     from shadow_suite.demo.population import (
@@ -418,7 +418,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data", help="local benchmark folder (default $SHADOW_SUITE_DATA)")
     args = parser.parse_args(argv)
 
-    from shadow_suite.data import resolve_data_dir
+    from shadow_suite.taskpack.data import resolve_data_dir
     from shadow_suite.demo.population import write_json_atomic
 
     plan = make_plan(args.quick)

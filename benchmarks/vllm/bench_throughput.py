@@ -84,7 +84,7 @@ def lm_eval_own_tasks(tm: Any, limit_benchmarks: list[str]) -> list[Any]:
     from lm_eval.api.task import ConfigurableTask
     from lm_eval.tasks._yaml_loader import load_yaml
 
-    from shadow_suite.data import load_split
+    from shadow_suite.taskpack.data import load_split
 
     tasks = []
     for benchmark in limit_benchmarks:

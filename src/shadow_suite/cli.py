@@ -36,8 +36,8 @@ SUBCOMMANDS: list[str] = [
     "shadow_suite.run",
     "shadow_suite.report.cli",
     "shadow_suite.spectral.cli",
-    "shadow_suite.variants.cli",
-    "shadow_suite.data",
+    "shadow_suite.taskpack.variants.cli",
+    "shadow_suite.taskpack.data",
 ]
 
 

@@ -148,7 +148,7 @@ def check_backend(settings: EvalSettings) -> None:
 
 def pack_task_names() -> set[str]:
     """Every task and group name of the task pack (read from its YAML, no lm-eval import)."""
-    from shadow_suite.lm_eval_plugin import task_pack_dir
+    from shadow_suite.taskpack.plugin import task_pack_dir
 
     names: set[str] = set()
     pattern = re.compile(r"^(?:task|group):\s*([A-Za-z0-9_.-]+)\s*$", re.MULTILINE)
@@ -278,7 +278,7 @@ def check_chat_template(what: str, where: str, hint: str = "") -> None:
 
 def benchmarks_evaluated(tasks: Sequence[str]) -> list[str]:
     """The benchmarks whose task-pack data the tasks read (``shadow_suite``: all of them)."""
-    from shadow_suite.benchmarks import BENCHMARKS
+    from shadow_suite.taskpack.suite import BENCHMARKS
 
     if "shadow_suite" in tasks:
         return list(BENCHMARKS)
@@ -291,9 +291,9 @@ def check_task_data(settings: EvalSettings) -> None:
     than a benchmark's split; a train split that few-shot examples are asked from but that
     is not there; and, with a local folder, any malformed row (every split the tasks read is
     read, so checked row by row; hub data is checked when lm-eval loads it)."""
-    from shadow_suite.benchmarks import get_benchmark
-    from shadow_suite.data import MissingSplit, load_split
-    from shadow_suite.taskpack import missing_examples
+    from shadow_suite.taskpack.data import MissingSplit, load_split
+    from shadow_suite.taskpack.loader import missing_examples
+    from shadow_suite.taskpack.suite import get_benchmark
 
     tasks, data_dir = settings.tasks, settings.data_dir
     for name in benchmarks_evaluated(tasks):
@@ -403,7 +403,7 @@ def _evaluate(settings: EvalSettings, work: Path, cache: Path) -> None:
 def benchmark_of_task(task: str) -> str | None:
     """The benchmark a leaf task evaluates: ours (``shadow_<benchmark>_<variant>``) or
     lm-eval's own (``arc_challenge``, ``mmlu_<subject>`` ...); None for any other task."""
-    from shadow_suite.benchmarks import BENCHMARKS
+    from shadow_suite.taskpack.suite import BENCHMARKS
 
     name = task.removeprefix("shadow_")
     for bench in sorted(BENCHMARKS, key=len, reverse=True):
@@ -642,8 +642,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from shadow_suite.data import resolve_data_dir
-    from shadow_suite.taskpack import resolve_items
+    from shadow_suite.taskpack.data import resolve_data_dir
+    from shadow_suite.taskpack.loader import resolve_items
 
     data_dir = resolve_data_dir(args.data)
     check_writable_dir(args.out)
@@ -709,7 +709,7 @@ def run_seed(value: str | None, out: Path) -> tuple[int, str | None]:
     ``fresh`` (``--seed fresh`` or ``$SHADOW_SUITE_SEED=fresh``): the seed recorded by a
     finished evaluation in ``out`` when there is one (a rerun continues that audit), else a
     new one drawn once in this process; any other value as ``resolve_seed`` reads it."""
-    from shadow_suite.taskpack import SEED_ENV, is_fresh, resolve_seed
+    from shadow_suite.taskpack.loader import SEED_ENV, is_fresh, resolve_seed
 
     wanted = value if value is not None else os.environ.get(SEED_ENV)
     if not is_fresh(wanted):

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from shadow_suite.data import load_split
 from shadow_suite.demo import corpus
 from shadow_suite.demo.train import TrainSettings, fill_tokens, lr_at
 from shadow_suite.errors import ShadowSuiteError
+from shadow_suite.taskpack.data import load_split
 
 N = 30
 

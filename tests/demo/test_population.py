@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from shadow_suite.data import load_split
 from shadow_suite.demo import corpus, population
 from shadow_suite.demo.population import EvaluatedItem, MemberSpec
 from shadow_suite.errors import ShadowSuiteError
+from shadow_suite.taskpack.data import load_split
 
 
 def _encode(text: str) -> list[int]:

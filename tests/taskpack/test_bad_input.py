@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from shadow_suite import data
 from shadow_suite.errors import ShadowSuiteError
-from shadow_suite.taskpack import build_docs
+from shadow_suite.taskpack import data
+from shadow_suite.taskpack.loader import build_docs
 
 
 def test_unknown_benchmark_is_named(benchmark_data: Path) -> None:

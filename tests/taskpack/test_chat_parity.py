@@ -18,7 +18,7 @@ from lm_eval.api.task import ConfigurableTask
 from lm_eval.tasks import TaskManager
 from lm_eval.tasks._yaml_loader import load_yaml
 
-from shadow_suite.data import load_split
+from shadow_suite.taskpack.data import load_split
 from shadow_suite.tiny_model import CHATML_TEMPLATE, train_tokenizer
 
 FEWSHOT_SEED = 1234

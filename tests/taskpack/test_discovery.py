@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from lm_eval.tasks import TaskManager
 
-from shadow_suite.benchmarks import BENCHMARKS
-from shadow_suite.lm_eval_plugin import task_pack_dir
-from shadow_suite.variants import VARIANTS
+from shadow_suite.taskpack.plugin import task_pack_dir
+from shadow_suite.taskpack.suite import BENCHMARKS
+from shadow_suite.taskpack.variants import VARIANTS
 
 REPO = Path(__file__).resolve().parents[2]
 EXPECTED_TASKS = {

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from shadow_suite.variants import VARIANTS
+from shadow_suite.taskpack.variants import VARIANTS
 
 LIMIT = 2
 ALL_TASKS = {

@@ -58,7 +58,7 @@ def test_wheel_ships_the_pack_and_the_hook(wheel_env: Path, tmp_path: Path) -> N
     out = run(
         wheel_env,
         "-c",
-        "import shadow_suite.lm_eval_plugin as p; print(p.task_pack_dir())",
+        "import shadow_suite.taskpack.plugin as p; print(p.task_pack_dir())",
         cwd=tmp_path,
     )
     assert out.returncode == 0, out.stderr

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from shadow_suite import taskpack
-from shadow_suite.benchmarks import BENCHMARKS, get_benchmark
-from shadow_suite.data import load_split
 from shadow_suite.errors import ShadowSuiteError
-from shadow_suite.taskpack import ITEMS_ENV, build_docs, resolve_items
-from shadow_suite.variants import VARIANTS
+from shadow_suite.taskpack import loader as taskpack
+from shadow_suite.taskpack.data import load_split
+from shadow_suite.taskpack.loader import ITEMS_ENV, build_docs, resolve_items
+from shadow_suite.taskpack.suite import BENCHMARKS, get_benchmark
+from shadow_suite.taskpack.variants import VARIANTS
 
 
 @pytest.fixture(autouse=True)
@@ -134,7 +134,7 @@ def test_lm_eval_pairs_the_tasks_of_a_sample(benchmark_data: Path) -> None:
     the sample's items, and a GSM8K variant item gets the orig item's few-shot examples."""
     from lm_eval.tasks import TaskManager
 
-    from shadow_suite.lm_eval_plugin import task_pack_dir
+    from shadow_suite.taskpack.plugin import task_pack_dir
 
     names = [
         "shadow_mmlu_orig",

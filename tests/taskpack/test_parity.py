@@ -19,12 +19,12 @@ from lm_eval.api.task import ConfigurableTask
 from lm_eval.tasks import TaskManager
 from lm_eval.tasks._yaml_loader import load_yaml
 
-from shadow_suite import data
-from shadow_suite.benchmarks import get_benchmark
-from shadow_suite.data import load_split
 from shadow_suite.errors import ShadowSuiteError
-from shadow_suite.taskpack import resolve_seed, sample_rows
-from shadow_suite.variants import VARIANTS, apply_variant, get_variant
+from shadow_suite.taskpack import data
+from shadow_suite.taskpack.data import load_split
+from shadow_suite.taskpack.loader import resolve_seed, sample_rows
+from shadow_suite.taskpack.suite import get_benchmark
+from shadow_suite.taskpack.variants import VARIANTS, apply_variant, get_variant
 
 FEWSHOT_SEED = 1234
 

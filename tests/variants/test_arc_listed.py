@@ -3,7 +3,7 @@ would make them identical to the original by construction)."""
 
 from __future__ import annotations
 
-from shadow_suite.variants import apply_variant
+from shadow_suite.taskpack.variants import apply_variant
 
 DOC = {
     "id": "x",

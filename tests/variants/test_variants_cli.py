@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from shadow_suite.cli import main
-from shadow_suite.variants import VARIANTS, apply_variant
+from shadow_suite.taskpack.variants import VARIANTS, apply_variant
 
 
 def test_variants_command_counts_each_variant(

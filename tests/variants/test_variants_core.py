@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from shadow_suite.benchmarks import BENCHMARKS
 from shadow_suite.cli import main
 from shadow_suite.errors import ShadowSuiteError
-from shadow_suite.variants import (
+from shadow_suite.taskpack.suite import BENCHMARKS
+from shadow_suite.taskpack.variants import (
     VARIANTS,
     Variant,
     applicability,
@@ -142,7 +142,7 @@ def test_item_rng_is_a_pure_function_of_its_four_parts() -> None:
 def test_variant_documents_are_identical_across_processes() -> None:
     script = (
         "import json, sys\n"
-        "from shadow_suite.variants import VARIANTS, apply_variant\n"
+        "from shadow_suite.taskpack.variants import VARIANTS, apply_variant\n"
         "samples = json.loads(sys.argv[1])\n"
         "out = {f'{b}/{v}': apply_variant(b, v, samples[b], samples[b]['shadow_id'], 99)\n"
         "       for b in VARIANTS for v in VARIANTS[b]}\n"

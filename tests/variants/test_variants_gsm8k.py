@@ -11,15 +11,15 @@ from pathlib import Path
 import pytest
 from variants_helpers import assert_renumbered, load_docs
 
-from shadow_suite.variants import apply_variant
-from shadow_suite.variants.arithmetic import ArithmeticSyntaxError, evaluate, format_number
-from shadow_suite.variants.gsm8k import (
+from shadow_suite.taskpack.variants import apply_variant
+from shadow_suite.taskpack.variants.arithmetic import ArithmeticSyntaxError, evaluate, format_number
+from shadow_suite.taskpack.variants.gsm8k import (
     ANSWER_FORMAT_FILTER_REGEX,
     ANSWER_FORMAT_PREFIX,
     ANSWER_FORMAT_TARGET_IGNORE,
     distractor,
 )
-from shadow_suite.variants.renumber import implied_values, renumber
+from shadow_suite.taskpack.variants.renumber import implied_values, renumber
 
 
 @pytest.mark.parametrize(

@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 from variants_helpers import load_docs
 
-from shadow_suite.variants import apply_variant
-from shadow_suite.variants.multiple_choice import (
+from shadow_suite.taskpack.variants import apply_variant
+from shadow_suite.taskpack.variants.multiple_choice import (
     FEWSHOT_FLAG,
     NONE_OF_THE_OTHERS,
     SYMBOL_SETS,
     relabel_symbols,
 )
-from shadow_suite.variants.options import is_aggregate, named_letters, pinned_positions
+from shadow_suite.taskpack.variants.options import is_aggregate, named_letters, pinned_positions
 
 
 def mmlu(choices: list[str], answer: int, question: str = "Which one is right?") -> dict:

@@ -8,9 +8,9 @@ import re
 
 import pytest
 
-from shadow_suite.variants import apply_variant
-from shadow_suite.variants.noise import KEYBOARD_NEIGHBOURS, add_noise, noisy_until_changed
-from shadow_suite.variants.render import hellaswag_query
+from shadow_suite.taskpack.variants import apply_variant
+from shadow_suite.taskpack.variants.noise import KEYBOARD_NEIGHBOURS, add_noise, noisy_until_changed
+from shadow_suite.taskpack.variants.render import hellaswag_query
 
 
 def _words(text: str) -> list[str]:

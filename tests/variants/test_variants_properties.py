@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from variants_helpers import SEED_INVARIANT, assert_label, canonical, load_docs
 
-from shadow_suite.benchmarks import get_benchmark
-from shadow_suite.variants import VARIANTS, apply_variant, get_variant, item_rng
-from shadow_suite.variants.render import render, render_original
+from shadow_suite.taskpack.suite import get_benchmark
+from shadow_suite.taskpack.variants import VARIANTS, apply_variant, get_variant, item_rng
+from shadow_suite.taskpack.variants.render import render, render_original
 
 ALL = [(b, v) for b, variants in VARIANTS.items() for v in variants]
 # the autouse fixture only sets environment variables: sharing it across examples is fine

@@ -11,8 +11,8 @@ import yaml
 from lm_eval.utils import apply_template
 from variants_helpers import load_docs
 
-from shadow_suite.variants import apply_variant
-from shadow_suite.variants.render import render_original
+from shadow_suite.taskpack.variants import apply_variant
+from shadow_suite.taskpack.variants.render import render_original
 
 TASKS = Path(lm_eval.__file__).parent / "tasks"
 

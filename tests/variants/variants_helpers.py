@@ -8,11 +8,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from shadow_suite.benchmarks import get_benchmark
-from shadow_suite.variants.arithmetic import evaluate
-from shadow_suite.variants.gsm8k import DISTRACTORS
-from shadow_suite.variants.multiple_choice import NONE_OF_THE_OTHERS, get_gold, get_options
-from shadow_suite.variants.render import hellaswag_preprocess
+from shadow_suite.taskpack.suite import get_benchmark
+from shadow_suite.taskpack.variants.arithmetic import evaluate
+from shadow_suite.taskpack.variants.gsm8k import DISTRACTORS
+from shadow_suite.taskpack.variants.multiple_choice import NONE_OF_THE_OTHERS, get_gold, get_options
+from shadow_suite.taskpack.variants.render import hellaswag_preprocess
 
 Doc = dict[str, Any]
 

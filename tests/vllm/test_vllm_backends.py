@@ -23,8 +23,8 @@ from vllm_runs import (
     lm_eval_command,
 )
 
-from shadow_suite.benchmarks import BENCHMARKS
 from shadow_suite.errors import ShadowSuiteError
+from shadow_suite.taskpack.suite import BENCHMARKS
 from shadow_suite.vllm_support import check_server, free_port, require_vllm, server_model_args
 
 pytestmark = pytest.mark.vllm

@@ -27,10 +27,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from shadow_suite.data import resolve_data_dir
     from shadow_suite.demo.config import DEFAULT, QUICK
     from shadow_suite.demo.experiment import run_demo
     from shadow_suite.demo.summary import format_table
+    from shadow_suite.taskpack.data import resolve_data_dir
 
     config = replace(QUICK if args.quick else DEFAULT, seed=args.seed)
     out = args.out or ("shadow-demo-quick" if args.quick else "shadow-demo")

@@ -96,7 +96,7 @@ def build_base(config: DemoConfig, data_dir: Path | None, folder: Path, log: Log
         return False
     from transformers import AutoTokenizer, LlamaForCausalLM
 
-    from shadow_suite.data import load_split
+    from shadow_suite.taskpack.data import load_split
     from shadow_suite.tiny_model import TinyModelConfig, build_tiny_model
 
     gsm8k = load_split("gsm8k", "train", data_dir)[0]
@@ -147,7 +147,7 @@ def build_base(config: DemoConfig, data_dir: Path | None, folder: Path, log: Log
 
 
 def _local_rows(data_dir: Path | None, benchmark: str, split: str) -> list[dict[str, Any]]:
-    """Rows of a split the task pack never reads (so shadow_suite.data does not know it),
+    """Rows of a split the task pack never reads (so shadow_suite.taskpack.data does not know it),
     from the local folder; none when it is absent (e.g. data from the hub)."""
     if data_dir is None or not (data_dir / benchmark / f"{split}.jsonl").is_file():
         return []
@@ -190,7 +190,7 @@ def fine_tune_both(
     test rows; returns the ones trained now."""
     from transformers import AutoTokenizer, LlamaForCausalLM
 
-    from shadow_suite.data import load_split
+    from shadow_suite.taskpack.data import load_split
 
     models = out / "models"
     record = config.record(*FINETUNE_FIELDS)

@@ -384,8 +384,8 @@ def taskpack_hash(benchmarks: Sequence[str]) -> str:
     reused only while the task pack that made it is unchanged."""
     import hashlib
 
-    import shadow_suite.variants as variants_pkg
-    from shadow_suite.lm_eval_plugin import task_pack_dir
+    import shadow_suite.taskpack.variants as variants_pkg
+    from shadow_suite.taskpack.plugin import task_pack_dir
 
     digest = hashlib.sha256()
     files = [p for b in benchmarks for p in sorted((Path(task_pack_dir()) / b).glob("*.yaml"))]

@@ -213,7 +213,7 @@ def _num(x: float | np.floating | None) -> float | None:
 
 def _spec(benchmark: str, variant: str) -> object | None:
     try:
-        from shadow_suite.variants import VARIANTS
+        from shadow_suite.taskpack.variants import VARIANTS
     except Exception:
         return None
     return VARIANTS.get(benchmark, {}).get(variant)

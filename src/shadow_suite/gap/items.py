@@ -70,7 +70,7 @@ def family_of(benchmark: str, variant: str) -> str:
     """``orig`` or the variant's declared family (``content``, ``format``, ``hard``)."""
     if variant == ORIG:
         return ORIG
-    from shadow_suite.variants import VARIANTS
+    from shadow_suite.taskpack.variants import VARIANTS
 
     spec = VARIANTS.get(benchmark, {}).get(variant)
     if spec is None:

@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from shadow_suite.benchmarks import BENCHMARKS
 from shadow_suite.errors import ShadowSuiteError
+from shadow_suite.taskpack.suite import BENCHMARKS
 
 TASK_PREFIX = "shadow_"
 # keys every shadow document carries (written by the task pack's process_docs hook)
@@ -276,7 +276,7 @@ def item_metric(benchmark: str, variant: str) -> str:
     if variant == ORIG:
         return primary
     try:
-        from shadow_suite.variants import VARIANTS
+        from shadow_suite.taskpack.variants import VARIANTS
     except Exception:  # the variants registry is optional for reading
         return primary
     spec = VARIANTS.get(benchmark, {}).get(variant)
@@ -509,7 +509,7 @@ def _check_same_model(runs: Sequence[RunInfo]) -> None:
 
 def _known_variants(benchmark: str) -> list[str]:
     try:
-        from shadow_suite.variants import VARIANTS  # written in parallel; optional here
+        from shadow_suite.taskpack.variants import VARIANTS  # written in parallel; optional here
     except Exception:
         return []
     try:

@@ -1,0 +1,77 @@
+"""Variants of the sentence-completion benchmarks, HellaSwag and WinoGrande.
+
+lm-eval scores both in cloze form (HellaSwag: each ending after the context;
+WinoGrande: the rest of the sentence after each option is put in the blank). The
+``lettered`` variants ask the same item as a lettered multiple-choice question instead;
+``noisy`` types the context/sentence carelessly and leaves the options alone.
+"""
+
+from __future__ import annotations
+
+import random
+
+from shadow_suite.taskpack.variants.core import Doc
+from shadow_suite.taskpack.variants.noise import noisy_until_changed
+from shadow_suite.taskpack.variants.render import (
+    LETTERS,
+    hellaswag_preprocess,
+    hellaswag_query,
+    render_original,
+    winogrande_gold,
+)
+
+
+def _lettered(head: str, options: list[str], gold: int, doc: Doc) -> Doc:
+    letters = list(LETTERS[: len(options)])
+    lines = [head, *(f"{letter}. {text}" for letter, text in zip(letters, options, strict=True))]
+    doc["shadow_prompt"] = "\n".join([*lines, "Answer:"])
+    doc["shadow_choices"] = letters
+    doc["shadow_gold"] = gold
+    return doc
+
+
+def hellaswag_lettered(doc: Doc, rng: random.Random) -> Doc | None:
+    # same cleaning as lm-eval's hellaswag (bracket artifacts, double spaces)
+    endings = [hellaswag_preprocess(e).strip() for e in doc["endings"]]
+    head = (
+        f"Context: {hellaswag_query(doc)}\nQuestion: Which ending is the most likely continuation?"
+    )
+    return _lettered(head, endings, int(doc["label"]), doc)
+
+
+def hellaswag_noisy(doc: Doc, rng: random.Random) -> Doc | None:
+    before = hellaswag_query(doc)
+
+    def changes_query(ctx_a: str) -> bool:
+        return hellaswag_query({**doc, "ctx_a": ctx_a}) != before
+
+    ctx_a = noisy_until_changed(doc["ctx_a"], rng, changes_query)
+    if ctx_a is None:
+        return None
+    if doc["ctx"].startswith(doc["ctx_a"]):  # keep the joined field consistent
+        doc["ctx"] = ctx_a + doc["ctx"][len(doc["ctx_a"]) :]
+    doc["ctx_a"] = ctx_a
+    return doc
+
+
+def winogrande_lettered(doc: Doc, rng: random.Random) -> Doc | None:
+    head = f"Sentence: {doc['sentence']}\nQuestion: Which option fills the blank (_)?"
+    return _lettered(head, [doc["option1"], doc["option2"]], winogrande_gold(doc), doc)
+
+
+def winogrande_noisy(doc: Doc, rng: random.Random) -> Doc | None:
+    before = render_original("winogrande", doc)
+    # the options' words stay exact where the sentence mentions them: they are what the
+    # blank must be resolved against
+    protect = [doc["option1"], doc["option2"]]
+
+    def changes_render(sentence: str) -> bool:
+        if sentence.count("_") != doc["sentence"].count("_"):
+            return False
+        return render_original("winogrande", {**doc, "sentence": sentence}) != before
+
+    sentence = noisy_until_changed(doc["sentence"], rng, changes_render, protect)
+    if sentence is None:
+        return None
+    doc["sentence"] = sentence
+    return doc

@@ -1,0 +1,122 @@
+"""What a variant is, and the seeding that makes every variant document reproducible.
+
+A variant is a pure function ``(doc, rng) -> doc | None``. Its randomness comes only
+from the ``rng`` it is given, which is derived from (benchmark, doc id, variant, seed)
+by SHA-256, so a document's variant does not depend on the process, the platform, the
+order items are processed in, or which other items are in the run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from shadow_suite.errors import ShadowSuiteError
+
+Doc = dict[str, Any]
+Family = Literal["content", "format", "hard"]
+FAMILIES: dict[Family, str] = {
+    "content": "the question is the same; only its surface moves (option order, typos, "
+    "wording, numbers)",
+    "format": "the same item asked in another format (cloze vs lettered, label symbols, "
+    "answer format): clean models move here too (format sensitivity)",
+    "hard": "the task itself gets harder for every model ('none of the other answers', a "
+    "distractor sentence): not a contamination probe on its own",
+}
+"""The variant families, with what each one tests (shown on the card)."""
+Transform = Callable[[Doc, random.Random], Doc | None]
+
+RENDER_FIELDS: tuple[str, ...] = ("shadow_prompt", "shadow_choices", "shadow_gold")
+"""Fields a format variant sets so that one generic YAML template renders it."""
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    """e.g. ``"permuted"``; the task is ``shadow_<benchmark>_<name>``."""
+    benchmark: str
+    """Key of ``shadow_suite.taskpack.suite.BENCHMARKS``."""
+    transform: Transform
+    """``(doc, rng) -> new doc | None``; None: the variant does not apply to this item."""
+    label: Literal["preserved", "recomputed"]
+    """Whether the correct answer is the original one (possibly moved) or recomputed."""
+    fewshot: bool
+    """True: applied to the few-shot examples too (format variants, so examples and
+    question share one format). False: content variants; few-shot examples stay as they are."""
+    description: str
+    """One sentence for the report card."""
+    skip_reason: str
+    """Why ``transform`` returns None, as one phrase for the report."""
+    family: Family = "content"
+    """What the variant moves (see ``FAMILIES``): the verdict reports each family apart."""
+    same_format_as: str | None = None
+    """For a content variant asked in another format than ``orig`` (ARC's ``permuted`` is
+    lettered, ``orig`` cloze): the variant that asks the unchanged item in that format, so
+    the card can show the content effect alone (the variant against this one)."""
+    metric: str | None = None
+    """Per-item metric (``metric,filter``) when it differs from the benchmark's primary one
+    (MMLU in cloze form is scored by ``acc_norm``, as lm-eval scores cloze tasks)."""
+
+
+class ItemRandom(random.Random):
+    """The per-item generator handed to a transform, which can also reach the run's.
+
+    Variants such as ``relabeled`` make one choice per run (the symbol set) that every
+    item and few-shot example must share; ``run`` gives a fresh generator seeded from
+    (benchmark, variant, seed) only, so its first draws agree across all items.
+    """
+
+    def __init__(self, benchmark: str, doc_id: str, variant: str, seed: int) -> None:
+        super().__init__(_digest_int("item", benchmark, doc_id, variant, str(seed)))
+        self._run_key = (benchmark, variant, seed)
+
+    @property
+    def run(self) -> random.Random:
+        return run_rng(*self._run_key)
+
+
+def _digest_int(*parts: str) -> int:
+    # Unit separator between parts so ("ab", "c") and ("a", "bc") differ.
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).digest()
+    return int.from_bytes(digest, "big")
+
+
+def item_rng(benchmark: str, doc_id: str, variant: str, seed: int) -> random.Random:
+    """The generator for one item of one variant; the same on every process and platform."""
+    return ItemRandom(benchmark, str(doc_id), variant, validate_seed(seed))
+
+
+def run_rng(benchmark: str, variant: str, seed: int) -> random.Random:
+    """The generator for choices shared by a whole run (all items and few-shot examples)."""
+    return random.Random(_digest_int("run", benchmark, variant, str(validate_seed(seed))))
+
+
+def validate_seed(seed: object) -> int:
+    """A seed as an int >= 0; numeric strings are accepted (they come from the CLI/YAML)."""
+    if isinstance(seed, bool):
+        raise ShadowSuiteError(f"invalid seed {seed!r}: expected a non-negative integer")
+    if isinstance(seed, int):
+        value = seed
+    elif isinstance(seed, str) and seed.strip().isdecimal() and seed.strip().isascii():
+        value = int(seed.strip())
+    else:
+        raise ShadowSuiteError(f"invalid seed {seed!r}: expected a non-negative integer")
+    if value < 0:
+        raise ShadowSuiteError(f"invalid seed {seed!r}: expected a non-negative integer")
+    return value
+
+
+# Spelled-out numbers, in order of value: noise must not touch them, renumbering must know
+# what they stand for.
+SMALL_NUMBER_WORDS: tuple[str, ...] = (
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
+    "eighteen", "nineteen", "twenty",
+)  # fmt: skip
+TENS_WORDS: tuple[str, ...] = (
+    "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety",
+)  # fmt: skip
+"""30, 40, ... 90."""
