@@ -254,7 +254,9 @@ def test_task_yaml_uses_the_strict_rule_of_orig() -> None:
         pass
 
     _Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
-    folder = Path(__file__).resolve().parents[2] / "tasks" / "shadow_suite" / "gsm8k"
+    import shadow_suite.taskpack
+
+    folder = Path(shadow_suite.taskpack.__file__).parent / "tasks" / "shadow_suite" / "gsm8k"
 
     def strict(name: str) -> str:
         config = yaml.load((folder / name).read_text(encoding="utf-8"), Loader=_Loader)
