@@ -15,23 +15,18 @@ skips those, so every subject keeps all its examples.
 
 from __future__ import annotations
 
-import copy
-import functools
-import random
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 
 from shadow_suite.contract import FEWSHOT_FLAG, item_id
 from shadow_suite.errors import ShadowSuiteError
 from shadow_suite.taskpack.suite import get_benchmark
-from shadow_suite.taskpack.variants import completion, gsm8k, multiple_choice, renumber
+from shadow_suite.taskpack.variants import completion, gsm8k, multiple_choice
 from shadow_suite.taskpack.variants.core import (
     FAMILIES,
     RENDER_FIELDS,
     Doc,
     Family,
     ItemRandom,
-    Transform,
     Variant,
     item_rng,
     run_rng,
@@ -57,205 +52,23 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class _OnACopy:
-    """A transform made safe to hand any document: it works on a deep copy, so the
-    caller's document (and the few-shot split it belongs to) is never modified. A class
-    rather than a closure so that variants pickle (lm-eval may ship tasks to workers)."""
-
-    function: Callable[[Doc, random.Random], Doc | None]
-
-    def __call__(self, doc: Doc, rng: random.Random) -> Doc | None:
-        return self.function(copy.deepcopy(doc), rng)
+def _merge(*registries: dict[str, dict[str, Variant]]) -> dict[str, dict[str, Variant]]:
+    merged: dict[str, dict[str, Variant]] = {}
+    for registry in registries:
+        for benchmark, variants in registry.items():
+            if benchmark in merged:
+                raise AssertionError(f"variants of {benchmark!r} registered twice")
+            merged[benchmark] = dict(variants)
+    return merged
 
 
-def _pure(function: Callable[[Doc, random.Random], Doc | None]) -> Transform:
-    return _OnACopy(function)
-
-
-def _bind(function: Callable[[str, Doc, random.Random], Doc | None], benchmark: str) -> Transform:
-    return _OnACopy(functools.partial(function, benchmark))
-
-
-LISTED_NOTE = (
-    " Asked with the options listed and lettered, as format_swap asks the unchanged item (in "
-    "lm-eval's cloze form each option is scored alone, so this change would change no score)."
+VARIANTS: dict[str, dict[str, Variant]] = _merge(
+    multiple_choice.REGISTERED,  # mmlu, arc_challenge
+    completion.REGISTERED,  # hellaswag, winogrande
+    gsm8k.REGISTERED,  # gsm8k (renumbered from renumber.py)
 )
-
-
-def _multiple_choice(benchmark: str) -> dict[str, Variant]:
-    cloze = benchmark == "arc_challenge"
-    return {
-        "permuted": Variant(
-            "permuted",
-            benchmark,
-            _bind(multiple_choice.permuted, benchmark),
-            "preserved",
-            False,
-            "The answer options are reordered so that the correct one moves; options that "
-            "refer to others (all/none of the above, 'both A and B') stay in place."
-            + (LISTED_NOTE if cloze else ""),
-            "the correct option refers to other options, or fewer than two options may move",
-            family="content",
-            same_format_as="format_swap" if cloze else None,
-        ),
-        "relabeled": Variant(
-            "relabeled",
-            benchmark,
-            _bind(multiple_choice.relabeled, benchmark),
-            "preserved",
-            True,
-            "The options are labelled with another symbol set (1/2/3/4, (a)/(b)/(c)/(d), "
-            "a/b/c/d or (1)/(2)/(3)/(4), one per run) and the model answers with the symbol.",
-            "an option names other options by letter, or its text is one of the new symbols",
-            family="format",
-        ),
-        "format_swap": Variant(
-            "format_swap",
-            benchmark,
-            _bind(multiple_choice.format_swap, benchmark),
-            "preserved",
-            True,
-            "Asked as lettered multiple choice (A/B/C/D listed, the letter scored) instead "
-            "of lm-eval's cloze form."
-            if cloze
-            else "Asked in cloze form (the option texts scored after 'Answer:', options not "
-            "listed) instead of lettered multiple choice.",
-            "an option refers to other options, which is meaningless when options are not listed",
-            family="format",
-            metric=None if cloze else "acc_norm,none",
-        ),
-        "none_of_the_others": Variant(
-            "none_of_the_others",
-            benchmark,
-            _bind(multiple_choice.none_of_the_others, benchmark),
-            "preserved",
-            False,
-            "The correct option's text is replaced by 'None of the other answers', which "
-            "stays correct and in the same position." + (LISTED_NOTE if cloze else ""),
-            "the item already has an option that refers to the others, or repeats the "
-            "correct option",
-            family="hard",
-            same_format_as="format_swap" if cloze else None,
-        ),
-        "noisy": Variant(
-            "noisy",
-            benchmark,
-            _bind(multiple_choice.noisy, benchmark),
-            "preserved",
-            False,
-            "The question (not the options) gets mild typing noise: lowercase, contractions, "
-            "a keyboard typo or two, extra spaces; numbers and formulas untouched.",
-            "the question has no plain prose word that can take noise",
-            family="content",
-        ),
-    }
-
-
-def _build() -> dict[str, dict[str, Variant]]:
-    return {
-        "mmlu": _multiple_choice("mmlu"),
-        "arc_challenge": _multiple_choice("arc_challenge"),
-        "hellaswag": {
-            "lettered": Variant(
-                "lettered",
-                "hellaswag",
-                _pure(completion.hellaswag_lettered),
-                "preserved",
-                True,
-                "Asked as lettered multiple choice (the four endings listed, the letter "
-                "scored) instead of scoring each ending's text.",
-                "never skipped",
-                family="format",
-            ),
-            "noisy": Variant(
-                "noisy",
-                "hellaswag",
-                _pure(completion.hellaswag_noisy),
-                "preserved",
-                False,
-                "The context (not the endings) gets mild typing noise: lowercase, "
-                "contractions, a keyboard typo or two, extra spaces.",
-                "the context has no plain prose word that can take noise",
-                family="content",
-            ),
-        },
-        "winogrande": {
-            "lettered": Variant(
-                "lettered",
-                "winogrande",
-                _pure(completion.winogrande_lettered),
-                "preserved",
-                True,
-                "The sentence with its blank and the two options are shown as lettered "
-                "multiple choice and the letter is scored.",
-                "never skipped",
-                family="format",
-            ),
-            "noisy": Variant(
-                "noisy",
-                "winogrande",
-                _pure(completion.winogrande_noisy),
-                "preserved",
-                False,
-                "The sentence gets mild typing noise (the options and their mentions, "
-                "the blank and numbers untouched).",
-                "the sentence has no plain prose word that can take noise",
-                family="content",
-            ),
-        },
-        "gsm8k": {
-            "rephrased": Variant(
-                "rephrased",
-                "gsm8k",
-                _pure(gsm8k.rephrased),
-                "preserved",
-                False,
-                "The question is replaced by a published rewording with the same numbers "
-                "and answer (Yang et al. 2023).",
-                "no rewording for this item, or it is identical to the question",
-                family="content",
-            ),
-            "renumbered": Variant(
-                "renumbered",
-                "gsm8k",
-                _pure(renumber.renumber),
-                "recomputed",
-                False,
-                "The question's numbers are changed and the answer recomputed exactly from "
-                "the solution's calculator annotations.",
-                "the solution cannot be traced from its annotations, or no new numbers keep "
-                "all results whole and non-negative",
-                family="content",
-            ),
-            "distractor": Variant(
-                "distractor",
-                "gsm8k",
-                _pure(gsm8k.distractor),
-                "preserved",
-                False,
-                "One irrelevant sentence containing a number is inserted before the "
-                "question sentence.",
-                "the problem is a single sentence (no place before the question)",
-                family="hard",
-            ),
-            "answer_format": Variant(
-                "answer_format",
-                "gsm8k",
-                _pure(gsm8k.answer_format),
-                "preserved",
-                True,
-                "The final answer is asked for as 'The final answer is N.' instead of "
-                "'#### N', in the few-shot examples too.",
-                "the solution has no final '#### N' line",
-                family="format",
-            ),
-        },
-    }
-
-
-VARIANTS: dict[str, dict[str, Variant]] = _build()
-"""benchmark -> variant name -> Variant (the unchanged ``orig`` is not a variant)."""
+"""benchmark -> variant name -> Variant (the unchanged ``orig`` is not a variant). Each
+variant is registered in the module that holds its transform; this merges them."""
 
 
 def get_variant(benchmark: str, name: str) -> Variant:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 
-from shadow_suite.taskpack.variants.core import Doc
+from shadow_suite.taskpack.variants.core import Doc, Variant, on_a_copy
 from shadow_suite.taskpack.variants.noise import noisy_until_changed
 from shadow_suite.taskpack.variants.render import (
     LETTERS,
@@ -75,3 +75,56 @@ def winogrande_noisy(doc: Doc, rng: random.Random) -> Doc | None:
         return None
     doc["sentence"] = sentence
     return doc
+
+
+REGISTERED: dict[str, dict[str, Variant]] = {
+    "hellaswag": {
+        "lettered": Variant(
+            "lettered",
+            "hellaswag",
+            on_a_copy(hellaswag_lettered),
+            "preserved",
+            True,
+            "Asked as lettered multiple choice (the four endings listed, the letter "
+            "scored) instead of scoring each ending's text.",
+            "never skipped",
+            family="format",
+        ),
+        "noisy": Variant(
+            "noisy",
+            "hellaswag",
+            on_a_copy(hellaswag_noisy),
+            "preserved",
+            False,
+            "The context (not the endings) gets mild typing noise: lowercase, "
+            "contractions, a keyboard typo or two, extra spaces.",
+            "the context has no plain prose word that can take noise",
+            family="content",
+        ),
+    },
+    "winogrande": {
+        "lettered": Variant(
+            "lettered",
+            "winogrande",
+            on_a_copy(winogrande_lettered),
+            "preserved",
+            True,
+            "The sentence with its blank and the two options are shown as lettered "
+            "multiple choice and the letter is scored.",
+            "never skipped",
+            family="format",
+        ),
+        "noisy": Variant(
+            "noisy",
+            "winogrande",
+            on_a_copy(winogrande_noisy),
+            "preserved",
+            False,
+            "The sentence gets mild typing noise (the options and their mentions, "
+            "the blank and numbers untouched).",
+            "the sentence has no plain prose word that can take noise",
+            family="content",
+        ),
+    },
+}
+"""benchmark -> variant name -> Variant, for the benchmarks of this module."""

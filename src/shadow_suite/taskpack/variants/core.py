@@ -8,6 +8,8 @@ order items are processed in, or which other items are in the run.
 
 from __future__ import annotations
 
+import copy
+import functools
 import hashlib
 import random
 from collections.abc import Callable
@@ -59,6 +61,30 @@ class Variant:
     metric: str | None = None
     """Per-item metric (``metric,filter``) when it differs from the benchmark's primary one
     (MMLU in cloze form is scored by ``acc_norm``, as lm-eval scores cloze tasks)."""
+
+
+@dataclass(frozen=True)
+class _OnACopy:
+    """A transform made safe to hand any document: it works on a deep copy, so the
+    caller's document (and the few-shot split it belongs to) is never modified. A class
+    rather than a closure so that variants pickle (lm-eval may ship tasks to workers)."""
+
+    function: Callable[[Doc, random.Random], Doc | None]
+
+    def __call__(self, doc: Doc, rng: random.Random) -> Doc | None:
+        return self.function(copy.deepcopy(doc), rng)
+
+
+def on_a_copy(function: Callable[[Doc, random.Random], Doc | None]) -> Transform:
+    """``function`` (which may edit the document it is given) as a :data:`Transform`."""
+    return _OnACopy(function)
+
+
+def for_benchmark(
+    function: Callable[[str, Doc, random.Random], Doc | None], benchmark: str
+) -> Transform:
+    """A transform shared by several benchmarks, bound to one, as a :data:`Transform`."""
+    return _OnACopy(functools.partial(function, benchmark))
 
 
 class ItemRandom(random.Random):

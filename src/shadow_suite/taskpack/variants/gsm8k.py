@@ -6,8 +6,8 @@ from __future__ import annotations
 import random
 import re
 
-from shadow_suite.taskpack.variants.core import Doc
-from shadow_suite.taskpack.variants.renumber import FINAL
+from shadow_suite.taskpack.variants.core import Doc, Variant, on_a_copy
+from shadow_suite.taskpack.variants.renumber import FINAL, RENUMBERED
 
 REPHRASED_FIELD = "rephrased_question"
 """Where the loader puts the row of test_rephrased.jsonl with the same ``idx``."""
@@ -93,3 +93,43 @@ def distractor(doc: Doc, rng: random.Random) -> Doc | None:
     sentence = rng.choice(templates).format(n=n)
     doc["question"] = f"{question[:start]}{sentence} {question[start:]}"
     return doc
+
+
+REGISTERED: dict[str, dict[str, Variant]] = {
+    "gsm8k": {
+        "rephrased": Variant(
+            "rephrased",
+            "gsm8k",
+            on_a_copy(rephrased),
+            "preserved",
+            False,
+            "The question is replaced by a published rewording with the same numbers "
+            "and answer (Yang et al. 2023).",
+            "no rewording for this item, or it is identical to the question",
+            family="content",
+        ),
+        "renumbered": RENUMBERED,
+        "distractor": Variant(
+            "distractor",
+            "gsm8k",
+            on_a_copy(distractor),
+            "preserved",
+            False,
+            "One irrelevant sentence containing a number is inserted before the question sentence.",
+            "the problem is a single sentence (no place before the question)",
+            family="hard",
+        ),
+        "answer_format": Variant(
+            "answer_format",
+            "gsm8k",
+            on_a_copy(answer_format),
+            "preserved",
+            True,
+            "The final answer is asked for as 'The final answer is N.' instead of "
+            "'#### N', in the few-shot examples too.",
+            "the solution has no final '#### N' line",
+            family="format",
+        ),
+    },
+}
+"""benchmark -> variant name -> Variant, for the benchmark of this module."""

@@ -12,7 +12,7 @@ import random
 from dataclasses import dataclass
 
 from shadow_suite.contract import FEWSHOT_FLAG
-from shadow_suite.taskpack.variants.core import Doc, ItemRandom, run_rng
+from shadow_suite.taskpack.variants.core import Doc, ItemRandom, Variant, for_benchmark, run_rng
 from shadow_suite.taskpack.variants.noise import noisy_until_changed
 from shadow_suite.taskpack.variants.options import pinned_positions, refers_to_others
 from shadow_suite.taskpack.variants.render import LETTERS, arc_gold, render_original
@@ -201,3 +201,85 @@ def format_swap(benchmark: str, doc: Doc, rng: random.Random) -> Doc | None:
             return None
         return _set_render(doc, f"Question: {doc['question'].strip()}\nAnswer:", options, gold)
     return _listed_for_cloze_benchmarks(benchmark, doc)
+
+
+LISTED_NOTE = (
+    " Asked with the options listed and lettered, as format_swap asks the unchanged item (in "
+    "lm-eval's cloze form each option is scored alone, so this change would change no score)."
+)
+
+
+def _variants(benchmark: str) -> dict[str, Variant]:
+    cloze = benchmark == "arc_challenge"
+    return {
+        "permuted": Variant(
+            "permuted",
+            benchmark,
+            for_benchmark(permuted, benchmark),
+            "preserved",
+            False,
+            "The answer options are reordered so that the correct one moves; options that "
+            "refer to others (all/none of the above, 'both A and B') stay in place."
+            + (LISTED_NOTE if cloze else ""),
+            "the correct option refers to other options, or fewer than two options may move",
+            family="content",
+            same_format_as="format_swap" if cloze else None,
+        ),
+        "relabeled": Variant(
+            "relabeled",
+            benchmark,
+            for_benchmark(relabeled, benchmark),
+            "preserved",
+            True,
+            "The options are labelled with another symbol set (1/2/3/4, (a)/(b)/(c)/(d), "
+            "a/b/c/d or (1)/(2)/(3)/(4), one per run) and the model answers with the symbol.",
+            "an option names other options by letter, or its text is one of the new symbols",
+            family="format",
+        ),
+        "format_swap": Variant(
+            "format_swap",
+            benchmark,
+            for_benchmark(format_swap, benchmark),
+            "preserved",
+            True,
+            "Asked as lettered multiple choice (A/B/C/D listed, the letter scored) instead "
+            "of lm-eval's cloze form."
+            if cloze
+            else "Asked in cloze form (the option texts scored after 'Answer:', options not "
+            "listed) instead of lettered multiple choice.",
+            "an option refers to other options, which is meaningless when options are not listed",
+            family="format",
+            metric=None if cloze else "acc_norm,none",
+        ),
+        "none_of_the_others": Variant(
+            "none_of_the_others",
+            benchmark,
+            for_benchmark(none_of_the_others, benchmark),
+            "preserved",
+            False,
+            "The correct option's text is replaced by 'None of the other answers', which "
+            "stays correct and in the same position." + (LISTED_NOTE if cloze else ""),
+            "the item already has an option that refers to the others, or repeats the "
+            "correct option",
+            family="hard",
+            same_format_as="format_swap" if cloze else None,
+        ),
+        "noisy": Variant(
+            "noisy",
+            benchmark,
+            for_benchmark(noisy, benchmark),
+            "preserved",
+            False,
+            "The question (not the options) gets mild typing noise: lowercase, contractions, "
+            "a keyboard typo or two, extra spaces; numbers and formulas untouched.",
+            "the question has no plain prose word that can take noise",
+            family="content",
+        ),
+    }
+
+
+REGISTERED: dict[str, dict[str, Variant]] = {
+    "mmlu": _variants("mmlu"),
+    "arc_challenge": _variants("arc_challenge"),
+}
+"""benchmark -> variant name -> Variant, for the benchmarks of this module."""

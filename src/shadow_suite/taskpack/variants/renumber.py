@@ -28,7 +28,13 @@ from shadow_suite.taskpack.variants.arithmetic import (
     evaluate,
     format_number,
 )
-from shadow_suite.taskpack.variants.core import SMALL_NUMBER_WORDS, TENS_WORDS, Doc
+from shadow_suite.taskpack.variants.core import (
+    SMALL_NUMBER_WORDS,
+    TENS_WORDS,
+    Doc,
+    Variant,
+    on_a_copy,
+)
 
 ANNOTATION = re.compile(r"<<([^<>=]*)=([^<>]*)>>")
 FINAL = re.compile(r"\n#### ([^\n]+)\s*$")
@@ -341,3 +347,18 @@ def renumber(doc: Doc, rng: random.Random) -> Doc | None:
     final_text = _format_like(mapping[plan.final], final_match.group(1).strip())
     doc["answer"] = "".join(parts) + f"\n#### {final_text}"
     return doc
+
+
+RENUMBERED = Variant(
+    "renumbered",
+    "gsm8k",
+    on_a_copy(renumber),
+    "recomputed",
+    False,
+    "The question's numbers are changed and the answer recomputed exactly from "
+    "the solution's calculator annotations.",
+    "the solution cannot be traced from its annotations, or no new numbers keep "
+    "all results whole and non-negative",
+    family="content",
+)
+"""GSM8K's ``renumbered`` (registered among GSM8K's variants in gsm8k.py)."""
