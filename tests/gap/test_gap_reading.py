@@ -102,7 +102,10 @@ def test_at_chance_benchmark_is_left_out_with_warning(tmp_path: Path) -> None:
     analysis = analyse(load_results([tmp_path]), n_boot=300)
     assert analysis.benchmarks[0].at_chance
     assert analysis.headline.reformat_gap is None
-    assert analysis.headline.excluded["hellaswag/lettered"].startswith("below_floor")
+    (excluded,) = analysis.exclusions
+    assert (excluded.key, excluded.code) == ("hellaswag/lettered", "below_floor")
+    assert excluded.row is not None and excluded.row.p_floor is not None
+    assert analysis.headline.excluded == {}  # the words are the report's
     assert analysis.headline.verdict_class == "no_verdict"
 
 
@@ -131,7 +134,9 @@ def test_partial_run_is_reported_per_task(tmp_path: Path) -> None:
     assert statuses["shadow_arc_challenge_permuted"] == "no_orig"
     assert statuses["shadow_mmlu_orig"] == "ok"
     analysis = analyse(results, n_boot=200)
-    assert "mmlu" in analysis.headline.excluded  # orig only, nothing paired
+    codes = {ex.key: ex.code for ex in analysis.exclusions}
+    assert codes["mmlu"] == "no_variant"  # orig only, nothing paired
+    assert codes["arc_challenge"] == "no_original"
 
 
 @pytest.mark.parametrize(

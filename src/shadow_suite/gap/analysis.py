@@ -26,24 +26,26 @@ Definitions (also in ``report/SCHEMA.md`` and the card's method notes):
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
+from shadow_suite.contract import ORIG
 from shadow_suite.gap import stats
 from shadow_suite.gap.defaults import ALPHA
 from shadow_suite.gap.gates import GateStatus, gate_row
-from shadow_suite.gap.lm_eval_output import ORIG, EvalResults
+from shadow_suite.gap.lm_eval_output import EvalResults
 from shadow_suite.gap.records import (
     CalibrationRow,
     PositionSignature,
     ReferenceAnalysis,
     ReferenceItems,
 )
+from shadow_suite.numbers import finite_or_none
 
 VerdictClass = Literal[
     "benchmark_specific", "no_evidence", "inconclusive", "no_reference", "no_verdict"
@@ -57,6 +59,20 @@ HEADLINE_FAMILIES = ("content", "format")
 """The families the headline averages; fixed in advance (``hard`` is hard for every model)."""
 VERDICT_MARGIN = 0.02
 """A benchmark-specific gap must exceed the references' by more than 2 points."""
+
+Floats = npt.NDArray[np.float64]
+"""Per-item values (0/1 correctness, gap contributions) or bootstrap draws."""
+
+
+def row_label(variant: str, baseline: str) -> str:
+    """A row's name within its benchmark: the variant, or ``variant vs baseline`` for the
+    content row of a variant asked in another format than the original."""
+    return variant if baseline == ORIG else f"{variant} vs {baseline}"
+
+
+def row_key(benchmark: str, variant: str, baseline: str) -> str:
+    """A row's name on the card: ``benchmark/variant`` (or ``.../variant vs baseline``)."""
+    return f"{benchmark}/{row_label(variant, baseline)}"
 
 
 @dataclass
@@ -168,7 +184,9 @@ class Headline:
     n_items: int
     benchmarks: list[str]
     excluded: dict[str, str]
-    """'benchmark' or 'benchmark/variant' -> gate code and numbers (why it carries no verdict)."""
+    """'benchmark' or 'benchmark/variant' -> why it carries no verdict: its code, then the
+    numbers in words. The report fills it from ``GapAnalysis.exclusions``
+    (``report.words.exclusion_reason``); :func:`analyse` leaves it empty."""
     references: list[str] = field(default_factory=list)
     delta: float | None = None
     """Reference-relative headline: the target's gap minus the references' on the same items."""
@@ -201,14 +219,29 @@ class GapAnalysis:
     reference: ReferenceAnalysis | None = None
     calibration: list[CalibrationRow] = field(default_factory=list)
     position: list[PositionSignature] = field(default_factory=list)
+    exclusions: list[Exclusion] = field(default_factory=list, repr=False, compare=False)
+    """Why each excluded row or benchmark carries no verdict, as codes and numbers, in card
+    order; not part of the card's JSON, which states them in words (``headline.excluded``)."""
 
 
-def _num(x: float | np.floating | None) -> float | None:
-    """JSON-safe float: NaN and inf become None."""
-    if x is None:
-        return None
-    value = float(x)
-    return value if math.isfinite(value) else None
+ExclusionCode = Literal[
+    "degenerate", "below_floor", "no_answers", "unpaired", "no_variant", "no_original"
+]
+"""A row's gate status other than ok, or for a whole benchmark: no_variant (only its original
+was scored) and no_original (only variants were scored: nothing to pair with)."""
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    key: str
+    """'benchmark/variant' (``row_key``) of a gated-out row, or 'benchmark'."""
+    code: ExclusionCode
+    row: VariantGap | None = None
+    """The gated-out row, whose gate numbers the words quote; None for a benchmark."""
+
+
+_num = finite_or_none
+"""The old local name, kept while ``gap.reference`` still imports it."""
 
 
 def _spec(benchmark: str, variant: str) -> object | None:
@@ -267,8 +300,7 @@ class Cell:
 
     @property
     def key(self) -> str:
-        suffix = "" if self.baseline == ORIG else f" vs {self.baseline}"
-        return f"{self.benchmark}/{self.variant}{suffix}"
+        return row_key(self.benchmark, self.variant, self.baseline)
 
     def contributions(self) -> np.ndarray:
         return self.base - self.var
@@ -313,27 +345,27 @@ def _row(
         skip_reason=str(getattr(spec, "skip_reason", "") or ""),
         n_evaluated=len(var_form.correct),
         n_paired=n,
-        acc_orig=_num(o.mean()) if n else None,
-        acc_variant=_num(v.mean()) if n else None,
-        acc_variant_ci_low=_num(var_ci[0]),
-        acc_variant_ci_high=_num(var_ci[1]),
-        gap=_num(o.mean() - v.mean()) if n else None,
-        gap_ci_low=_num(low),
-        gap_ci_high=_num(high),
+        acc_orig=finite_or_none(o.mean()) if n else None,
+        acc_variant=finite_or_none(v.mean()) if n else None,
+        acc_variant_ci_low=finite_or_none(var_ci[0]),
+        acc_variant_ci_high=finite_or_none(var_ci[1]),
+        gap=finite_or_none(o.mean() - v.mean()) if n else None,
+        gap_ci_low=finite_or_none(low),
+        gap_ci_high=finite_or_none(high),
         orig_only=b,
         variant_only=c,
         p_mcnemar=stats.mcnemar_exact(b, c) if n else None,
         p_holm=None,
         significant=False,
-        consistency=_num(np.mean(o == v)) if n else None,
+        consistency=finite_or_none(np.mean(o == v)) if n else None,
         data_sha256=str(meta["data_sha256"]),
         gate=gate.status,
         modal_form=gate.modal_form,
         modal_position=gate.modal_position,
-        modal_share=_num(gate.modal_share),
-        pooled_accuracy=_num(gate.pooled_accuracy),
-        floor=_num(gate.floor),
-        p_floor=_num(gate.p_floor),
+        modal_share=finite_or_none(gate.modal_share),
+        pooled_accuracy=finite_or_none(gate.pooled_accuracy),
+        floor=finite_or_none(gate.floor),
+        p_floor=finite_or_none(gate.p_floor),
         in_family=False,
     )
     return row, Cell(benchmark, variant, baseline, family, ids, o, v)
@@ -443,9 +475,9 @@ def _family_rows(
                 family=family,
                 cells=[fd.cells[i].key for i in cols],
                 n_items=len({(fd.cells[i].benchmark, x) for i in cols for x in fd.cells[i].ids}),
-                gap=_num(fd.point[cols].mean()),
-                ci_low=_num(low),
-                ci_high=_num(high),
+                gap=finite_or_none(fd.point[cols].mean()),
+                ci_low=finite_or_none(low),
+                ci_high=finite_or_none(high),
                 mde=stats.minimum_detectable(float(finite.std()) if finite.size else None),
             )
         )
@@ -468,32 +500,18 @@ def headline_draws(fd: FamilyDraws) -> tuple[float | None, np.ndarray | None]:
 FAMILY_ORDER = ("content", "format", "hard")
 
 
-def _letter(position: int | None) -> str:
-    if position is None or not 0 <= position < 26:
-        return f"option {position}"
-    return f"option {chr(65 + position)}"
-
-
-def _excluded_reason(row: VariantGap) -> str:
-    if row.gate == "degenerate":
-        return (
-            f"degenerate: answers {_letter(row.modal_position)} on "
-            f"{100 * (row.modal_share or 0):.0f}% of items ({row.modal_form})"
-        )
-    if row.gate == "below_floor":
-        return (
-            f"below_floor: pooled accuracy {100 * (row.pooled_accuracy or 0):.1f}% does not "
-            f"clear {100 * (row.floor or 0):.1f}% (one-sided p = {row.p_floor:.2g})"
-        )
-    if row.gate == "no_answers":
-        return "no_answers: the samples do not record the chosen option (an older run)"
-    return "unpaired: no item scored in both forms"
+def _exclusion(benchmark: str, row: VariantGap) -> Exclusion | None:
+    """Why ``row`` carries no verdict; None when it passed the gates."""
+    gate = row.gate
+    if gate == "ok":
+        return None
+    return Exclusion(row_key(benchmark, row.variant, row.baseline), gate, row)
 
 
 def analyse(
     results: EvalResults | pd.DataFrame,
     n_boot: int = stats.DEFAULT_N_BOOT,
-    seed: int = stats.DEFAULT_SEED,
+    seed: int = stats.DEFAULT_BOOTSTRAP_SEED,
     references: Sequence[ReferenceItems] = (),
     n_perm: int | None = None,
 ) -> GapAnalysis:
@@ -518,7 +536,7 @@ def analyse(
     fd = cell_draws(cells_by_bench, values, n_boot, seed, pseudo_pair=True)
 
     benches: list[BenchmarkGap] = []
-    excluded: dict[str, str] = {}
+    exclusions: list[Exclusion] = []
     for bench, rows in by_bench.items():
         orig = forms[(bench, ORIG)]
         k, n = int(sum(orig.correct.values())), len(orig.correct)
@@ -528,10 +546,7 @@ def analyse(
         wilson = stats.wilson_interval(k, n)
         n_fewshot = int(orig.meta["n_fewshot"])
         bench_rows = [row for row, _ in rows]
-        for row in bench_rows:
-            if row.gate != "ok":
-                suffix = "" if row.baseline == ORIG else f" vs {row.baseline}"
-                excluded[f"{bench}/{row.variant}{suffix}"] = _excluded_reason(row)
+        exclusions += [ex for row in bench_rows if (ex := _exclusion(bench, row)) is not None]
         benches.append(
             BenchmarkGap(
                 benchmark=bench,
@@ -552,9 +567,9 @@ def analyse(
             )
         )
         if not bench_rows:
-            excluded[bench] = "unpaired: no variant of this benchmark was scored"
-    for bench, _ in sorted({(b, v) for b, v in forms if (b, ORIG) not in forms}):
-        excluded[bench] = "no original (orig) results to pair with"
+            exclusions.append(Exclusion(bench, "no_variant"))
+    for bench in sorted({b for b, _ in forms if (b, ORIG) not in forms}):
+        exclusions.append(Exclusion(bench, "no_original"))
 
     point, draws = headline_draws(fd)
     headline_cells = [c for c in fd.cells if c.family in HEADLINE_FAMILIES]
@@ -572,15 +587,15 @@ def analyse(
     ]  # fmt: skip
     headline = Headline(
         verdict_class="no_verdict" if point is None else "no_reference",
-        reformat_gap=_num(point),
-        ci_low=_num(low),
-        ci_high=_num(high),
+        reformat_gap=finite_or_none(point),
+        ci_low=finite_or_none(low),
+        ci_high=finite_or_none(high),
         mde=mde,
-        benchmark_score=_num(np.mean([s[0] for s in scores])) if scores else None,
-        ood_score=_num(np.mean([s[1] for s in scores])) if scores else None,
+        benchmark_score=finite_or_none(np.mean([s[0] for s in scores])) if scores else None,
+        ood_score=finite_or_none(np.mean([s[1] for s in scores])) if scores else None,
         n_items=len({(c.benchmark, i) for c in headline_cells for i in c.ids}),
         benchmarks=headline_benches,
-        excluded=excluded,
+        excluded={},
     )
     analysis = GapAnalysis(
         headline=headline,
@@ -590,6 +605,7 @@ def analyse(
         n_boot=n_boot,
         seed=seed,
         confidence=stats.CONFIDENCE,
+        exclusions=exclusions,
     )
     from shadow_suite.gap.position import position_signatures
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from shadow_suite.gap.defaults import CONFIDENCE, DEFAULT_N_BOOT, DEFAULT_SEED
+from shadow_suite.gap.defaults import CONFIDENCE, DEFAULT_BOOTSTRAP_SEED, DEFAULT_N_BOOT
 
 # resamples per chunk: bounds memory at chunk x n_items counts (MMLU: 500 x 14k floats)
 _CHUNK = 500
@@ -206,7 +206,10 @@ def percentile_ci(draws: np.ndarray) -> tuple[float, float]:
 
 
 def paired_bootstrap_ci(
-    orig: np.ndarray, variant: np.ndarray, n_boot: int = DEFAULT_N_BOOT, seed: int = DEFAULT_SEED
+    orig: np.ndarray,
+    variant: np.ndarray,
+    n_boot: int = DEFAULT_N_BOOT,
+    seed: int = DEFAULT_BOOTSTRAP_SEED,
 ) -> tuple[float, float]:
     """95% percentile CI of mean(orig - variant) for one set of fully paired items."""
     orig = np.asarray(orig, dtype=float)

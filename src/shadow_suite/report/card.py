@@ -21,11 +21,10 @@ import pandas as pd
 from shadow_suite import __version__
 from shadow_suite.errors import ShadowSuiteError
 from shadow_suite.gap import analyse, load_results
-from shadow_suite.gap.defaults import ALPHA
+from shadow_suite.gap.defaults import ALPHA, DEFAULT_BOOTSTRAP_SEED, DEFAULT_N_BOOT
 from shadow_suite.gap.items import ITEMS_FILE, items_from_results, write_items
 from shadow_suite.gap.lm_eval_output import EvalResults
 from shadow_suite.gap.records import ReferenceItems
-from shadow_suite.gap.stats import DEFAULT_N_BOOT, DEFAULT_SEED
 from shadow_suite.report.schema import (
     SCHEMA,
     SCHEMA_VERSION,
@@ -40,6 +39,7 @@ from shadow_suite.report.schema import (
     write_text_atomic,
 )
 from shadow_suite.report.spectral import load_spectral_section
+from shadow_suite.report.words import excluded_reasons
 
 _PACKAGES = ("numpy", "scipy", "pandas", "lm_eval", "transformers", "torch")
 
@@ -63,7 +63,7 @@ def card_from_results(
     spectral: SpectralSection | None = None,
     base_model: str | None = None,
     n_boot: int = DEFAULT_N_BOOT,
-    seed: int = DEFAULT_SEED,
+    seed: int = DEFAULT_BOOTSTRAP_SEED,
     references: Sequence[ReferenceItems] = (),
     name: str | None = None,
 ) -> Card:
@@ -80,6 +80,7 @@ def card_from_results(
                 "position signature is its own, not comparable token for token"
             )
     analysis = analyse(items, n_boot=n_boot, seed=seed, references=references)
+    analysis.headline.excluded = excluded_reasons(analysis)
     latest = max(results.runs, key=lambda r: r.date)
     shadow_seeds = sorted({t.seed for t in results.tasks.values()})
     seeds: dict[str, int | None] = {"shadow_seed": shadow_seeds[0] if shadow_seeds else None}
@@ -263,7 +264,7 @@ def build_card(
     base_spectra: str | os.PathLike[str] | None = None,
     base_model: str | None = None,
     n_boot: int = DEFAULT_N_BOOT,
-    seed: int = DEFAULT_SEED,
+    seed: int = DEFAULT_BOOTSTRAP_SEED,
     references: Sequence[str | os.PathLike[str]] = (),
     name: str | None = None,
 ) -> Card:

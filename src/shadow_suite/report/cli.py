@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from shadow_suite.gap.defaults import DEFAULT_N_BOOT, DEFAULT_SEED
+from shadow_suite.gap.defaults import DEFAULT_BOOTSTRAP_SEED, DEFAULT_N_BOOT
 from shadow_suite.report.pdf import DEFAULT_PAPER, PAPERS
 
 
@@ -44,7 +44,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=DEFAULT_N_BOOT,
         help=f"bootstrap resamples (default {DEFAULT_N_BOOT})",
     )
-    report.add_argument("--seed", type=int, default=DEFAULT_SEED, help="bootstrap seed")
+    report.add_argument("--seed", type=int, default=DEFAULT_BOOTSTRAP_SEED, help="bootstrap seed")
     add_card_options(report)
     report.set_defaults(func=run_report)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import os
 import types
 import typing
@@ -23,6 +22,7 @@ import pandas as pd
 from shadow_suite.errors import ShadowSuiteError
 from shadow_suite.gap.analysis import GapAnalysis
 from shadow_suite.gap.lm_eval_output import TaskStatus
+from shadow_suite.numbers import finite_or_none
 
 SCHEMA = "shadow-suite.card"
 SCHEMA_VERSION = 2
@@ -165,7 +165,7 @@ class Card:
 def _clean(value: Any) -> Any:
     """JSON-safe: NaN/inf to None, recursively (JSON has no NaN)."""
     if isinstance(value, float):
-        return value if math.isfinite(value) else None
+        return finite_or_none(value)
     if isinstance(value, dict):
         return {str(k): _clean(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -174,9 +174,14 @@ def _clean(value: Any) -> Any:
 
 
 def card_to_dict(card: Card) -> dict[str, Any]:
-    data = dataclasses.asdict(dataclasses.replace(card, items=None))
+    """The card as JSON data: without the per-item record (items.parquet) and the typed
+    exclusions (the card states them in words, ``gap.headline.excluded``)."""
+    gap = dataclasses.replace(card.gap, exclusions=[])
+    data = dataclasses.asdict(dataclasses.replace(card, items=None, gap=gap))
     data.pop("items")
-    return _clean(data)
+    data["gap"].pop("exclusions")
+    cleaned: dict[str, Any] = _clean(data)
+    return cleaned
 
 
 def _build(tp: Any, value: Any, where: str) -> Any:

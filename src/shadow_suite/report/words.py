@@ -8,10 +8,11 @@ models also score lower when a question is reformatted.
 
 from __future__ import annotations
 
+from shadow_suite.gap.analysis import Exclusion, GapAnalysis, VerdictClass
 from shadow_suite.report.schema import Card
 from shadow_suite.report.text import pvalue
 
-CLASS_TITLES = {
+CLASS_TITLES: dict[VerdictClass, str] = {
     "benchmark_specific": "Benchmark-specific gap",
     "no_evidence": "No evidence of a benchmark-specific gap",
     "inconclusive": "Inconclusive",
@@ -98,6 +99,38 @@ def verdict_paragraph(card: Card) -> str:
     """The class's title and the verdict sentence: what the commands print, and the first
     line of every rendering."""
     return f"{CLASS_TITLES[card.gap.headline.verdict_class]}. {verdict_sentence(card)}"
+
+
+def _option(position: int | None) -> str:
+    if position is None or not 0 <= position < 26:
+        return f"option {position}"
+    return f"option {chr(65 + position)}"
+
+
+def exclusion_reason(exclusion: Exclusion) -> str:
+    """Why a row or benchmark carries no verdict: its code, then its numbers in words (the
+    card's ``headline.excluded`` values, which :func:`excluded_sentence` reads back)."""
+    row = exclusion.row
+    if exclusion.code == "degenerate" and row is not None:
+        return (
+            f"degenerate: answers {_option(row.modal_position)} on "
+            f"{100 * (row.modal_share or 0):.0f}% of items ({row.modal_form})"
+        )
+    if exclusion.code == "below_floor" and row is not None:
+        return (
+            f"below_floor: pooled accuracy {100 * (row.pooled_accuracy or 0):.1f}% does not "
+            f"clear {100 * (row.floor or 0):.1f}% (one-sided p = {row.p_floor:.2g})"
+        )
+    return {
+        "no_answers": "no_answers: the samples do not record the chosen option (an older run)",
+        "no_variant": "unpaired: no variant of this benchmark was scored",
+        "no_original": "no original (orig) results to pair with",
+    }.get(exclusion.code, "unpaired: no item scored in both forms")
+
+
+def excluded_reasons(analysis: GapAnalysis) -> dict[str, str]:
+    """``headline.excluded``: every exclusion of ``analysis``, key -> reason, in card order."""
+    return {ex.key: exclusion_reason(ex) for ex in analysis.exclusions}
 
 
 def excluded_sentence(key: str, reason: str) -> str:
