@@ -13,21 +13,12 @@ import random
 from shadow_suite.taskpack.variants.core import Doc, Variant, on_a_copy
 from shadow_suite.taskpack.variants.noise import noisy_until_changed
 from shadow_suite.taskpack.variants.render import (
-    LETTERS,
     hellaswag_preprocess,
     hellaswag_query,
+    lettered,
     render_original,
     winogrande_gold,
 )
-
-
-def _lettered(head: str, options: list[str], gold: int, doc: Doc) -> Doc:
-    letters = list(LETTERS[: len(options)])
-    lines = [head, *(f"{letter}. {text}" for letter, text in zip(letters, options, strict=True))]
-    doc["shadow_prompt"] = "\n".join([*lines, "Answer:"])
-    doc["shadow_choices"] = letters
-    doc["shadow_gold"] = gold
-    return doc
 
 
 def hellaswag_lettered(doc: Doc, rng: random.Random) -> Doc | None:
@@ -36,7 +27,7 @@ def hellaswag_lettered(doc: Doc, rng: random.Random) -> Doc | None:
     head = (
         f"Context: {hellaswag_query(doc)}\nQuestion: Which ending is the most likely continuation?"
     )
-    return _lettered(head, endings, int(doc["label"]), doc)
+    return lettered(doc, head, endings, int(doc["label"]))
 
 
 def hellaswag_noisy(doc: Doc, rng: random.Random) -> Doc | None:
@@ -56,7 +47,7 @@ def hellaswag_noisy(doc: Doc, rng: random.Random) -> Doc | None:
 
 def winogrande_lettered(doc: Doc, rng: random.Random) -> Doc | None:
     head = f"Sentence: {doc['sentence']}\nQuestion: Which option fills the blank (_)?"
-    return _lettered(head, [doc["option1"], doc["option2"]], winogrande_gold(doc), doc)
+    return lettered(doc, head, [doc["option1"], doc["option2"]], winogrande_gold(doc))
 
 
 def winogrande_noisy(doc: Doc, rng: random.Random) -> Doc | None:

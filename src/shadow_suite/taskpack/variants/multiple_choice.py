@@ -15,7 +15,13 @@ from shadow_suite.contract import FEWSHOT_FLAG
 from shadow_suite.taskpack.variants.core import Doc, ItemRandom, Variant, for_benchmark, run_rng
 from shadow_suite.taskpack.variants.noise import noisy_until_changed
 from shadow_suite.taskpack.variants.options import pinned_positions, refers_to_others
-from shadow_suite.taskpack.variants.render import LETTERS, arc_gold, render_original
+from shadow_suite.taskpack.variants.render import (
+    arc_gold,
+    lettered,
+    lettered_prompt,
+    render_original,
+    with_render,
+)
 
 NONE_OF_THE_OTHERS = "None of the other answers"
 
@@ -97,9 +103,7 @@ def _listed_for_cloze_benchmarks(benchmark: str, doc: Doc) -> Doc:
     if benchmark != "arc_challenge":
         return doc
     options, gold = get_options(benchmark, doc), get_gold(benchmark, doc)
-    letters = list(LETTERS[: len(options)])
-    prompt = _lettered_prompt(f"Question: {doc['question']}", options, letters, "{}.")
-    return _set_render(doc, prompt, letters, gold)
+    return lettered(doc, f"Question: {doc['question']}", options, gold)
 
 
 def noisy(benchmark: str, doc: Doc, rng: random.Random) -> Doc | None:
@@ -151,26 +155,12 @@ def relabel_symbols(benchmark: str, seed: int) -> SymbolSet:
     return _choose_symbol_set(run_rng(benchmark, "relabeled", seed))
 
 
-def _lettered_prompt(head: str, options: list[str], labels: list[str], fmt: str) -> str:
-    lines = [
-        head,
-        *(f"{fmt.format(label)} {text}" for label, text in zip(labels, options, strict=True)),
-    ]
-    return "\n".join([*lines, "Answer:"])
-
-
-def _set_render(doc: Doc, prompt: str, choices: list[str], gold: int) -> Doc:
-    doc["shadow_prompt"] = prompt
-    doc["shadow_choices"] = choices
-    doc["shadow_gold"] = gold
-    return doc
-
-
 def _question_head(benchmark: str, doc: Doc) -> str:
     # keep each benchmark's own question line: MMLU's bare question, ARC's "Question: "
     if benchmark == "arc_challenge":
         return f"Question: {doc['question']}"
-    return doc["question"].strip()
+    question: str = doc["question"]
+    return question.strip()
 
 
 def relabeled(benchmark: str, doc: Doc, rng: random.Random) -> Doc | None:
@@ -186,10 +176,10 @@ def relabeled(benchmark: str, doc: Doc, rng: random.Random) -> Doc | None:
         refers_to_others(o) or o.strip().rstrip(".").lower() in symbol_texts for o in options
     ):
         return None
-    prompt = _lettered_prompt(
+    prompt = lettered_prompt(
         _question_head(benchmark, doc), options, symbols, symbol_set.line_format
     )
-    return _set_render(doc, prompt, symbols, gold)
+    return with_render(doc, prompt, symbols, gold)
 
 
 def format_swap(benchmark: str, doc: Doc, rng: random.Random) -> Doc | None:
@@ -199,7 +189,7 @@ def format_swap(benchmark: str, doc: Doc, rng: random.Random) -> Doc | None:
         # an option that points at the others ("All of the above") means nothing.
         if not is_fewshot_example(doc) and any(refers_to_others(o) for o in options):
             return None
-        return _set_render(doc, f"Question: {doc['question'].strip()}\nAnswer:", options, gold)
+        return with_render(doc, f"Question: {doc['question'].strip()}\nAnswer:", options, gold)
     return _listed_for_cloze_benchmarks(benchmark, doc)
 
 

@@ -10,12 +10,43 @@ checks the mirror against lm-eval's own helper functions.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from shadow_suite.errors import ShadowSuiteError
 from shadow_suite.taskpack.variants.core import RENDER_FIELDS, Doc
 
 LETTERS = "ABCDEFGHIJ"
+
+
+def lettered_prompt(
+    head: str, options: Sequence[str], labels: Sequence[str] = LETTERS, line_format: str = "{}."
+) -> str:
+    """``head``, one line per option (``A. text``; ``line_format`` writes the label) and
+    ``Answer:``: lm-eval's MMLU prompt, and every lettered form of the pack (labels: the
+    first ``len(options)`` of ``labels``)."""
+    lines = [head]
+    lines += [
+        f"{line_format.format(label)} {text}"
+        for label, text in zip(labels[: len(options)], options, strict=True)
+    ]
+    return "\n".join([*lines, "Answer:"])
+
+
+def with_render(doc: Doc, prompt: str, choices: Sequence[str], gold: int) -> Doc:
+    """``doc`` (already a copy) with the render fields (``RENDER_FIELDS``) a format variant's
+    task reads: the whole prompt, the continuations scored and the index of the right one."""
+    doc["shadow_prompt"] = prompt
+    doc["shadow_choices"] = list(choices)
+    doc["shadow_gold"] = gold
+    return doc
+
+
+def lettered(doc: Doc, head: str, options: Sequence[str], gold: int) -> Doc:
+    """``doc`` (already a copy) asked as lettered multiple choice: ``head``, the options under
+    A, B, C..., and the letter scored."""
+    letters = list(LETTERS[: len(options)])
+    return with_render(doc, lettered_prompt(head, options, letters), letters, gold)
 
 
 @dataclass(frozen=True)
@@ -58,7 +89,8 @@ def winogrande_gold(doc: Doc) -> int:
 
 def winogrande_target(doc: Doc) -> str:
     """What lm-eval scores for a WinoGrande row: the sentence after its blank."""
-    return doc["sentence"][doc["sentence"].index("_") + 1 :].strip()
+    sentence: str = doc["sentence"]
+    return sentence[sentence.index("_") + 1 :].strip()
 
 
 def winogrande_contexts(doc: Doc) -> list[str]:
@@ -70,10 +102,8 @@ def winogrande_contexts(doc: Doc) -> list[str]:
 def render_original(benchmark: str, doc: Doc) -> Rendered:
     """What lm-eval's task for ``benchmark`` shows the model for ``doc`` (no few-shot)."""
     if benchmark == "mmlu":
-        choices = doc["choices"]
-        lines = [doc["question"].strip()]
-        lines += [f"{LETTERS[i]}. {c}" for i, c in enumerate(choices)]
-        return Rendered("\n".join([*lines, "Answer:"]), tuple(LETTERS[:4]), int(doc["answer"]))
+        prompt = lettered_prompt(doc["question"].strip(), doc["choices"])
+        return Rendered(prompt, tuple(LETTERS[:4]), int(doc["answer"]))
     if benchmark == "arc_challenge":
         return Rendered(
             f"Question: {doc['question']}\nAnswer:", tuple(doc["choices"]["text"]), arc_gold(doc)
