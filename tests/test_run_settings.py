@@ -12,6 +12,7 @@ import pytest
 
 from shadow_suite.cli import main
 from shadow_suite.run import PRESETS, benchmark_of_task, run_seed, tasks_with_fewshot
+from shadow_suite import contract
 from shadow_suite.taskpack import loader as taskpack
 from shadow_suite.tiny_model import CHATML_TEMPLATE, add_chat_template
 
@@ -40,7 +41,7 @@ def test_fresh_seed_is_drawn_once_per_process_and_recorded_in_every_doc(
     benchmark_data: Path, fresh_process: None
 ) -> None:
     seed = taskpack.resolve_seed("fresh")
-    assert seed != taskpack.DEFAULT_SEED and seed > 0
+    assert seed != contract.DEFAULT_VARIANT_SEED and seed > 0
     assert taskpack.resolve_seed(" Fresh ") == seed  # every task of the process shares it
     docs = taskpack.build_docs("arc_challenge", "permuted", seed="fresh", items=3)
     assert {d["shadow_seed"] for split in docs.values() for d in split} == {seed}
@@ -191,7 +192,7 @@ def test_fresh_seed_run_pairs_and_refuses_a_default_seed_reference(
     assert main(run_args(tiny_model, fresh, tasks, "--seed", "fresh")) == 0
     printed = capsys.readouterr().out
     seed = json.loads((fresh / "eval" / "stage.json").read_text())["settings"]["seed"]
-    assert f"seed fresh: drew {seed}" in printed and seed != taskpack.DEFAULT_SEED
+    assert f"seed fresh: drew {seed}" in printed and seed != contract.DEFAULT_VARIANT_SEED
     card = card_of(fresh)
     assert card["provenance"]["seeds"]["shadow_seed"] == seed
     assert {s["doc"]["shadow_seed"] for s in samples_of(fresh)} == {seed}
@@ -211,7 +212,7 @@ def test_fresh_seed_run_pairs_and_refuses_a_default_seed_reference(
     report = ["report", str(fresh / "eval"), "--out", str(tmp_path / "card"), "--n-boot", "200"]
     assert main([*report, "--reference", str(default)]) == 2
     err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and f"shadow_seed {taskpack.DEFAULT_SEED}" in err
+    assert len(err.splitlines()) == 1 and f"shadow_seed {contract.DEFAULT_VARIANT_SEED}" in err
     assert "same --seed" in err
     # ... one run with the recorded seed is taken
     same = tmp_path / "same"

@@ -78,7 +78,7 @@ def _log(started: float) -> Any:
 def stage_train(plan: Plan, work: Path, data_dir: Path | None) -> dict[str, Any]:
     import torch
 
-    from shadow_suite.taskpack.data import load_split
+    from shadow_suite import atomic
     from shadow_suite.demo import corpus
     from shadow_suite.demo.experiment import _local_rows, build_base
     from shadow_suite.demo.population import (
@@ -86,8 +86,8 @@ def stage_train(plan: Plan, work: Path, data_dir: Path | None) -> dict[str, Any]
         read_test_items,
         spectra_member,
         train_member,
-        write_json_atomic,
     )
+    from shadow_suite.taskpack.data import load_split
 
     started = time.perf_counter()
     log = _log(started)
@@ -142,14 +142,14 @@ def stage_train(plan: Plan, work: Path, data_dir: Path | None) -> dict[str, Any]
         timed(
             spec.name, "spectra", partial(spectra_member, model_dir, base_dir, run_dir / "spectra")
         )
-        write_json_atomic(
+        atomic.write_json(
             run_dir / "member.json", {"name": spec.name, "spec": asdict(spec), "dose": spec.dose}
         )
     old = work / "timings.json"
     merged = json.loads(old.read_text(encoding="utf-8")) if old.is_file() else {}
     for name, steps in timings.items():
         merged.setdefault(name, {}).update(steps)
-    write_json_atomic(old, merged)
+    atomic.write_json(old, merged)
     total = round(time.perf_counter() - started, 1)
     log(f"train stage done in {total} s")
     return {"seconds": total, "timings": merged}
@@ -418,8 +418,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data", help="local benchmark folder (default $SHADOW_SUITE_DATA)")
     args = parser.parse_args(argv)
 
+    from shadow_suite import atomic
     from shadow_suite.taskpack.data import resolve_data_dir
-    from shadow_suite.demo.population import write_json_atomic
 
     plan = make_plan(args.quick)
     suffix = "-quick" if args.quick else ""
@@ -438,7 +438,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             if train_info is not None:
                 result["train_stage_seconds"] = train_info["seconds"]
-            write_json_atomic(results_path, result)
+            atomic.write_json(results_path, result)
             print(summary_text(result))
             print(f"results: {results_path}")
     except ShadowSuiteError as err:

@@ -20,13 +20,14 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import fcntl
+import json
 import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from shadow_suite.errors import ShadowSuiteError
 
@@ -92,6 +93,16 @@ def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
 
 def write_text(path: str | os.PathLike[str], text: str) -> Path:
     return write_bytes(path, text.encode("utf-8"))
+
+
+def write_json(path: str | os.PathLike[str], value: Any) -> Path:
+    """``value`` as indented JSON (UTF-8 kept as is), one trailing newline."""
+    return write_text(path, json.dumps(value, indent=1, ensure_ascii=False) + "\n")
+
+
+def write_jsonl(path: str | os.PathLike[str], rows: Iterable[Any]) -> Path:
+    """One JSON value per line."""
+    return write_text(path, "".join(json.dumps(row) + "\n" for row in rows))
 
 
 def check_writable_dir(path: str | os.PathLike[str], what: str = "--out") -> Path:

@@ -35,9 +35,22 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from shadow_suite.atomic import check_writable_dir, write_text
+from shadow_suite import contract
+from shadow_suite.atomic import check_writable_dir
+from shadow_suite.contract import (
+    DEFAULT_VARIANT_SEED,
+    GROUP,
+    METADATA_DATA,
+    METADATA_ITEMS,
+    METADATA_SEED,
+    SEED_ENV,
+    benchmark_group,
+    output_type,
+    task_name,
+)
 from shadow_suite.errors import ShadowSuiteError
 from shadow_suite.report.cli import add_card_options, check_card_options, print_pdf
+from shadow_suite.report.schema import Card
 from shadow_suite.stage import STAGE_FILE, StageBusy, StageMismatch, run_stage, stage_is_done
 
 BACKENDS = ("vllm", "hf", "local-completions")
@@ -103,6 +116,8 @@ class RunOutcome:
     base_eval_dir: Path | None = None
     """The base model's lm-eval output (a reference for the card), when it was evaluated."""
     verdict: str = ""
+    card: Card | None = None
+    """The model's card, as written to ``card_dir``."""
 
 
 def parse_model_args(model_args: str) -> dict[str, Any]:
@@ -140,7 +155,10 @@ def check_backend(settings: EvalSettings) -> None:
             raise ShadowSuiteError("--model local-completions needs base_url=... in --model_args")
         # Multiple-choice tasks are scored on prompt log-probabilities, which many servers
         # do not return; only GSM8K (generation) runs against those.
-        multiple_choice = any(not t.startswith("shadow_gsm8k") for t in settings.tasks)
+        multiple_choice = any(
+            output_type(b) == "multiple_choice" if (b := benchmark_of_task(t)) else True
+            for t in settings.tasks
+        )
         check_server(
             str(args["base_url"]), args.get("model"), require_prompt_logprobs=multiple_choice
         )
@@ -280,9 +298,9 @@ def benchmarks_evaluated(tasks: Sequence[str]) -> list[str]:
     """The benchmarks whose task-pack data the tasks read (``shadow_suite``: all of them)."""
     from shadow_suite.taskpack.suite import BENCHMARKS
 
-    if "shadow_suite" in tasks:
+    if GROUP in tasks:
         return list(BENCHMARKS)
-    found = {benchmark_of_task(t) for t in tasks if t.startswith("shadow_")}
+    found = {contract.benchmark_of_task(t) for t in tasks}
     return [b for b in BENCHMARKS if b in found]
 
 
@@ -291,8 +309,7 @@ def check_task_data(settings: EvalSettings) -> None:
     than a benchmark's split; a train split that few-shot examples are asked from but that
     is not there; and, with a local folder, any malformed row (every split the tasks read is
     read, so checked row by row; hub data is checked when lm-eval loads it)."""
-    from shadow_suite.taskpack.data import MissingSplit, load_split
-    from shadow_suite.taskpack.loader import missing_examples
+    from shadow_suite.taskpack.data import MissingSplit, load_split, missing_examples
     from shadow_suite.taskpack.suite import get_benchmark
 
     tasks, data_dir = settings.tasks, settings.data_dir
@@ -302,8 +319,8 @@ def check_task_data(settings: EvalSettings) -> None:
         splits = [bench.eval_split] if data_dir or settings.items else []
         if data_dir and bench.fewshot_split:
             splits.append(bench.fewshot_split)
-        if data_dir and name == "gsm8k" and {"shadow_suite", "shadow_gsm8k",
-                                              "shadow_gsm8k_rephrased"} & set(tasks):  # fmt: skip
+        rephrased = {GROUP, benchmark_group("gsm8k"), task_name("gsm8k", "rephrased")}
+        if data_dir and name == "gsm8k" and rephrased & set(tasks):
             splits.append("test_rephrased")
         for split in splits:
             n_rows = len(load_split(name, split, data_dir)[0])
@@ -319,18 +336,6 @@ def check_task_data(settings: EvalSettings) -> None:
                 raise ShadowSuiteError(missing_examples(name, shots, 0, data_dir)) from None
 
 
-def _stage_done(folder: Path, settings: dict[str, Any]) -> bool:
-    """Kept for callers not yet on ``shadow_suite.stage`` (use ``stage_is_done``)."""
-    return stage_is_done(folder, settings)
-
-
-def _mark_done(folder: Path, settings: dict[str, Any], seconds: float) -> None:
-    """Kept for callers not yet on ``shadow_suite.stage``: marks a folder written in place as
-    finished. Not one step with its files; new code runs the stage in ``run_stage``."""
-    marker = {"settings": _jsonable(settings), "seconds": round(seconds, 2)}
-    write_text(folder / STAGE_FILE, json.dumps(marker, indent=1) + "\n")
-
-
 def lm_cache_dir(eval_dir: Path, record: dict[str, Any]) -> Path:
     """lm-eval's response cache for one evaluation: beside the stage folder (so it survives an
     interrupted stage) and keyed by its settings (lm-eval keys responses by request only)."""
@@ -338,36 +343,75 @@ def lm_cache_dir(eval_dir: Path, record: dict[str, Any]) -> Path:
     return eval_dir.parent / "lm_cache" / f"{eval_dir.name}-{digest}"
 
 
-def run_eval(settings: EvalSettings, eval_dir: Path) -> bool:
-    """lm-eval with samples logged into ``eval_dir``; False when it was already done."""
-    record = _jsonable(asdict(settings))
-    if stage_is_done(eval_dir, record, label="eval"):
+def eval_metadata(settings: EvalSettings) -> dict[str, Any]:
+    """lm-eval's ``--metadata`` for the task pack under these settings. ``shadow_items`` is
+    always set (None: the whole split), so $SHADOW_SUITE_ITEMS cannot change what the
+    settings evaluate."""
+    metadata: dict[str, Any] = {METADATA_SEED: settings.seed, METADATA_ITEMS: settings.items}
+    if settings.data_dir:
+        metadata[METADATA_DATA] = str(Path(settings.data_dir).resolve())
+    if settings.preset:
+        metadata["shadow_preset"] = settings.preset
+    return metadata
+
+
+_TASK_MANAGERS: dict[str, Any] = {}
+
+
+def task_manager_for(metadata: dict[str, Any]) -> Any:
+    """lm-eval's TaskManager with ``metadata``, one per distinct metadata in a process: its
+    task index takes seconds to build (about 7 s here), and a model, its base and the demo's
+    models all evaluate with the same metadata."""
+    key = json.dumps(metadata, sort_keys=True, default=str)
+    if key not in _TASK_MANAGERS:
+        from lm_eval.tasks import TaskManager
+
+        _TASK_MANAGERS[key] = TaskManager(metadata=metadata)
+    return _TASK_MANAGERS[key]
+
+
+def run_eval(
+    settings: EvalSettings,
+    eval_dir: Path,
+    task_manager: Any = None,
+    *,
+    extra_record: dict[str, Any] | None = None,
+    redo: bool = False,
+) -> bool:
+    """lm-eval with samples logged into ``eval_dir``; False when it was already done.
+
+    ``task_manager``: lm-eval's, built with :func:`eval_metadata` of these settings (default:
+    :func:`task_manager_for` builds or reuses one). ``extra_record``: more settings the stage
+    marker records (a rerun with other values is refused, or with ``redo`` evaluated again)."""
+    record = {**_jsonable(asdict(settings)), **(extra_record or {})}
+    if stage_is_done(eval_dir, record, label="eval", redo=redo):
         return False
     check_backend(settings)
+    metadata = eval_metadata(settings)
+    if task_manager is None:
+        task_manager = task_manager_for(metadata)
+    elif getattr(task_manager, "metadata", None) != metadata:
+        raise ShadowSuiteError(
+            f"the task manager was built with metadata {getattr(task_manager, 'metadata', None)}"
+            f", these settings need {metadata}; build it with eval_metadata(settings)"
+        )
     with run_stage(eval_dir, record) as work:
-        _evaluate(settings, work, lm_cache_dir(eval_dir, record))
+        _evaluate(settings, work, lm_cache_dir(eval_dir, record), task_manager, metadata)
     return True
 
 
-def _evaluate(settings: EvalSettings, work: Path, cache: Path) -> None:
+def _evaluate(
+    settings: EvalSettings, work: Path, cache: Path, task_manager: Any, metadata: dict[str, Any]
+) -> None:
     """lm-eval's run, its results and samples saved into ``work``."""
     from lm_eval import simple_evaluate
     from lm_eval.loggers import EvaluationTracker
-    from lm_eval.tasks import TaskManager
 
     device = settings.device
     if device is None and settings.model == "hf":
         import torch
 
         device = "cuda" if torch.cuda.is_available() else "cpu"
-    # shadow_items always set (None: the whole split), so $SHADOW_SUITE_ITEMS cannot change
-    # what these settings evaluate
-    metadata: dict[str, Any] = {"shadow_seed": settings.seed, "shadow_items": settings.items}
-    if settings.data_dir:
-        metadata["shadow_data"] = str(Path(settings.data_dir).resolve())
-    if settings.preset:
-        metadata["shadow_preset"] = settings.preset
-    task_manager = TaskManager(metadata=metadata)
     tasks: list[Any] = list(settings.tasks)
     if settings.fewshot is not None:
         tasks = tasks_with_fewshot(task_manager, settings.tasks, settings.fewshot)
@@ -396,18 +440,18 @@ def _evaluate(settings: EvalSettings, work: Path, cache: Path) -> None:
         return
     samples = results.pop("samples")
     tracker.save_results_aggregated(results=results, samples=samples)
-    for task_name in results["configs"]:
-        tracker.save_results_samples(task_name=task_name, samples=samples[task_name])
+    for name in results["configs"]:
+        tracker.save_results_samples(task_name=name, samples=samples[name])
 
 
 def benchmark_of_task(task: str) -> str | None:
     """The benchmark a leaf task evaluates: ours (``shadow_<benchmark>_<variant>``) or
     lm-eval's own (``arc_challenge``, ``mmlu_<subject>`` ...); None for any other task."""
-    from shadow_suite.taskpack.suite import BENCHMARKS
-
-    name = task.removeprefix("shadow_")
-    for bench in sorted(BENCHMARKS, key=len, reverse=True):
-        if name == bench or name.startswith(bench + "_"):
+    ours = contract.benchmark_of_task(task)
+    if ours is not None:
+        return ours
+    for bench in sorted(contract.BENCHMARK_NAMES, key=len, reverse=True):
+        if task == bench or task.startswith(bench + "_"):
             return bench
     return None
 
@@ -422,8 +466,8 @@ def tasks_with_fewshot(task_manager: Any, names: Sequence[str], fewshot: dict[st
         top = loaded["groups"].get(name) or loaded["tasks"].get(name)
         # a tag is no object of its own: its tasks
         top_level = [top] if top is not None else list(loaded["tasks"].values())
-        for task_name, task in loaded["tasks"].items():
-            bench = benchmark_of_task(task_name)
+        for leaf, task in loaded["tasks"].items():
+            bench = benchmark_of_task(leaf)
             if bench is not None and bench in fewshot:
                 task.set_config(key="num_fewshot", value=fewshot[bench])
         built += top_level
@@ -476,6 +520,7 @@ def run_card(
     )
     if eval_dir is None:
         out.verdict = verdict_paragraph(card)
+        out.card = card
     return write_card(card, card_dir or out.card_dir).json
 
 
@@ -490,10 +535,15 @@ def run_pipeline(
     references: Sequence[str | os.PathLike[str]] = (),
     evaluate_base: bool = True,
     name: str | None = None,
+    task_manager: Any = None,
 ) -> RunOutcome:
     """Eval (the model, then the base on the same items), then spectra (when the weights can
-    be read), then the card against the base and ``references``; reruns skip stages.
-    ``name``: the model's name on the card (default: from model_args)."""
+    be read), then the card against the base and ``references``; reruns skip stages. The
+    outcome holds the card (``outcome.card``) and where each stage's files are.
+
+    ``name``: the model's name on the card (default: from model_args). ``task_manager``:
+    lm-eval's, built with ``eval_metadata(settings)``, for callers that run several pipelines
+    (default: one per metadata per process, :func:`task_manager_for`)."""
     root = Path(out)
     check_run_arguments(settings, root, weights, base)
     outcome = RunOutcome(root, root / "eval", None, root / "card")
@@ -512,7 +562,7 @@ def run_pipeline(
         stage_is_done(root / "base" / "eval", _jsonable(asdict(base_eval)), label="base eval")
     if spectra_settings is not None:
         stage_is_done(root / "spectra", _jsonable(asdict(spectra_settings)), label="spectra")
-    if not run_eval(settings, outcome.eval_dir):
+    if not run_eval(settings, outcome.eval_dir, task_manager):
         outcome.skipped.append("eval")
     refs: list[str | os.PathLike[str]] = []
     if base and evaluate_base and base_eval is None:
@@ -522,7 +572,7 @@ def run_pipeline(
         )
     if base_eval is not None:
         outcome.base_eval_dir = root / "base" / "eval"
-        if not run_eval(base_eval, outcome.base_eval_dir):
+        if not run_eval(base_eval, outcome.base_eval_dir, task_manager):
             outcome.skipped.append("base eval")
         run_card(outcome, None, card_dir=root / "base" / "card", eval_dir=outcome.base_eval_dir)
         refs.append(outcome.base_eval_dir)
@@ -586,7 +636,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--seed",
         default=None,
         help="variant seed, or 'fresh': a new secret one drawn for this run and recorded (a "
-        "rerun into the same --out reuses it) (default $SHADOW_SUITE_SEED, else 1234)",
+        f"rerun into the same --out reuses it) (default ${SEED_ENV}, else {DEFAULT_VARIANT_SEED})",
     )
     parser.add_argument("--data", help="local benchmark data folder (default $SHADOW_SUITE_DATA)")
     parser.add_argument("--batch_size", default="auto")
@@ -709,7 +759,7 @@ def run_seed(value: str | None, out: Path) -> tuple[int, str | None]:
     ``fresh`` (``--seed fresh`` or ``$SHADOW_SUITE_SEED=fresh``): the seed recorded by a
     finished evaluation in ``out`` when there is one (a rerun continues that audit), else a
     new one drawn once in this process; any other value as ``resolve_seed`` reads it."""
-    from shadow_suite.taskpack.loader import SEED_ENV, is_fresh, resolve_seed
+    from shadow_suite.taskpack.loader import is_fresh, resolve_seed
 
     wanted = value if value is not None else os.environ.get(SEED_ENV)
     if not is_fresh(wanted):

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from shadow_suite.contract import GROUP, ORIG, ShadowMeta, item_id, task_name
 from shadow_suite.gap.lm_eval_output import item_metric
 
 DATE_ID = "2026-11-27T15-24-20.338156"
@@ -46,15 +47,19 @@ def _sample_lines(
     n_choices = N_CHOICES[benchmark]
     lines = []
     for position, item in enumerate(items):
+        meta = ShadowMeta(
+            item_id(benchmark, SPLITS[benchmark], item.row),
+            benchmark,
+            variant,
+            seed,
+            data_sha,
+            n_source=n_source,
+            n_applied=n_source if variant == ORIG else n_source - 3,
+            position=position,
+        )
         doc = {
             "question": f"Question {item.row} of {benchmark} <b>bold</b>?",
-            "shadow_id": f"{benchmark}/{SPLITS[benchmark]}/{item.row}",
-            "shadow_benchmark": benchmark,
-            "shadow_variant": variant,
-            "shadow_seed": seed,
-            "shadow_data_sha256": data_sha,
-            "shadow_n_source": n_source,
-            "shadow_n_applied": n_source if variant == "orig" else n_source - 3,
+            **meta.to_fields(),
         }
         prompt = f"Question: {doc['question']}\nAnswer:"
         if n_choices:
@@ -130,7 +135,7 @@ def write_run(
     configs: dict = {}
     n_samples: dict = {}
     for (benchmark, variant), items in tasks.items():
-        task = f"shadow_{benchmark}_{variant}"
+        task = task_name(benchmark, variant)
         metric = item_metric(benchmark, variant)
         acc = float(np.mean([i.correct for i in items])) if items else 0.0
         results[task] = {"alias": task, metric: acc, metric.replace(",", "_stderr,"): 0.01}
@@ -147,12 +152,12 @@ def write_run(
             path.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines))
     for name, entry in (extra_tasks or {}).items():
         results[name] = entry
-    groups = {"shadow_suite": {"alias": "shadow_suite"}}
-    results["shadow_suite"] = {"alias": "shadow_suite", "acc,none": 0.5}
+    groups = {GROUP: {"alias": GROUP}}
+    results[GROUP] = {"alias": GROUP, "acc,none": 0.5}
     doc = {
         "results": results,
         "groups": groups,
-        "group_subtasks": {"shadow_suite": sorted(t for t in results if t != "shadow_suite")},
+        "group_subtasks": {GROUP: sorted(t for t in results if t != GROUP)},
         "configs": configs,
         "versions": {t: 1.0 for t in results},
         "n-shot": {t: 0 for t in results},
@@ -188,7 +193,7 @@ def write_run(
         "tokenizer_bos_token": ["<s>", "1"],
         "eot_token_id": 1,
         "max_length": 2048,
-        "task_hashes": {f"shadow_{b}_{v}": _sha(f"{b}{v}") for b, v in tasks},
+        "task_hashes": {task_name(b, v): _sha(f"{b}{v}") for b, v in tasks},
         "model_source": "hf",
         "model_name": model_name,
         "model_name_sanitized": sanitized,
@@ -217,7 +222,7 @@ def simulate(
     out: dict[tuple[str, str], list[Item]] = {}
     for bench, p in benchmarks.items():
         orig = rng.random(n) < p
-        out[(bench, "orig")] = [Item(i, bool(c)) for i, c in enumerate(orig)]
+        out[(bench, ORIG)] = [Item(i, bool(c)) for i, c in enumerate(orig)]
         for variant, drop in variants.items():
             flipped = orig & (rng.random(n) < drop)
             out[(bench, variant)] = [

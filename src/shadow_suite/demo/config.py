@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+from shadow_suite.contract import benchmark_group
+
 MODEL_NAMES = ("base", "benchmark-aligned", "coverage-expanding")
 
 
@@ -53,7 +55,7 @@ class DemoConfig:
 
     @property
     def tasks(self) -> tuple[str, ...]:
-        return tuple(f"shadow_{b}" for b in self.benchmarks)
+        return tuple(benchmark_group(b) for b in self.benchmarks)
 
 
 DEFAULT = DemoConfig(mode="default", n_items=25)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -25,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from shadow_suite import atomic
+from shadow_suite.contract import ItemId
 from shadow_suite.demo import corpus
 from shadow_suite.demo.config import BASE_FIELDS, FINETUNE_FIELDS, MODEL_NAMES, DemoConfig
 from shadow_suite.demo.summary import SummaryRow, format_table, summary_rows
@@ -56,20 +57,6 @@ def _progress(started: float) -> Log:
         print(f"[{time.perf_counter() - started:6.1f}s] {message}", flush=True)
 
     return log
-
-
-def _write_json(path: Path, value: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(value, indent=1, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def _write_jsonl(path: Path, texts: list[str]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text("".join(json.dumps({"text": t}) + "\n" for t in texts), encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def _settings(
@@ -172,10 +159,7 @@ def evaluated_rows(eval_dir: Path, benchmarks: Sequence[str]) -> dict[str, list[
 
     out: dict[str, list[int]] = {b: [] for b in benchmarks}
     for item in read_test_items(eval_dir, benchmarks):
-        try:
-            out[item.benchmark].append(int(item.shadow_id.rsplit("/", 1)[1]))
-        except ValueError:
-            raise ShadowSuiteError(f"{eval_dir}: bad shadow id {item.shadow_id!r}") from None
+        out[item.benchmark].append(ItemId.parse(item.shadow_id).row)
     return {b: sorted(rows) for b, rows in out.items()}
 
 
@@ -226,8 +210,8 @@ def fine_tune_both(
         raise ShadowSuiteError(f"fine-tuning token counts differ: {counts}")
     corpus_dir = out / "corpus"
     for name, render in renderers.items():
-        _write_jsonl(corpus_dir / f"{name}.jsonl", render(0))
-    _write_json(
+        atomic.write_jsonl(corpus_dir / f"{name}.jsonl", ({"text": t} for t in render(0)))
+    atomic.write_json(
         corpus_dir / "tokens.json",
         {
             name: {"tokens": len(s.ids), "documents": s.documents, "passes": s.epochs}
@@ -308,7 +292,6 @@ def _run_demo(config: DemoConfig, root: Path, data_dir: Path | None) -> DemoOutc
     import torch
 
     from shadow_suite.report.compare import write_comparison
-    from shadow_suite.report.schema import write_text_atomic
 
     started = time.perf_counter()
     log = _progress(started)
@@ -361,7 +344,7 @@ def _run_demo(config: DemoConfig, root: Path, data_dir: Path | None) -> DemoOutc
     rows = summary_rows(loaded, spectra)
     table = format_table(rows)
     tokens = json.loads((root / "corpus" / "tokens.json").read_text(encoding="utf-8"))
-    _write_json(
+    atomic.write_json(
         root / "summary.json",
         {
             "config": config.record() | {"benchmarks": list(config.benchmarks)},
@@ -369,7 +352,7 @@ def _run_demo(config: DemoConfig, root: Path, data_dir: Path | None) -> DemoOutc
             "fine_tuning_tokens": tokens,
         },
     )
-    write_text_atomic(root / "summary.md", table + "\n")
+    atomic.write_text(root / "summary.md", table + "\n")
     return DemoOutcome(
         root, models, cards, compare.html, rows, reused, time.perf_counter() - started
     )

@@ -13,15 +13,13 @@ schedule as the demo's fine-tunes; only the text differs.
 from __future__ import annotations
 
 import json
-import os
 import random
-import shutil
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from shadow_suite.contract import ORIG, benchmark_group, task_name
 from shadow_suite.demo import corpus
 from shadow_suite.demo.train import TokenStream, TrainSettings, fill_tokens, model_done, train
 from shadow_suite.errors import ShadowSuiteError
@@ -204,9 +202,10 @@ def read_test_items(eval_dir: Path, benchmarks: Sequence[str]) -> list[Evaluated
     trains on is then exactly what the evaluation asks, whatever ``--limit`` selects)."""
     out: list[EvaluatedItem] = []
     for bench in benchmarks:
-        files = sorted(eval_dir.rglob(f"samples_shadow_{bench}_orig_*.jsonl"))
+        pattern = f"samples_{task_name(bench, ORIG)}_*.jsonl"
+        files = sorted(eval_dir.rglob(pattern))
         if not files:
-            raise ShadowSuiteError(f"{eval_dir}: no samples_shadow_{bench}_orig_*.jsonl")
+            raise ShadowSuiteError(f"{eval_dir}: no {pattern}")
         with files[-1].open(encoding="utf-8") as fh:
             for n, line in enumerate(fh, start=1):
                 try:
@@ -238,7 +237,7 @@ class PopulationSettings:
 
     @property
     def tasks(self) -> tuple[str, ...]:
-        return tuple(f"shadow_{b}" for b in self.benchmarks)
+        return tuple(benchmark_group(b) for b in self.benchmarks)
 
     def train_settings(self, seq_len: int, seed: int) -> TrainSettings:
         per_step = seq_len * self.finetune_batch_size
@@ -323,12 +322,10 @@ _MANAGERS: dict[str, _CachedTaskManager] = {}
 def evaluate_member(
     model_dir: Path, eval_dir: Path, settings: PopulationSettings, data_dir: Path | None
 ) -> bool:
-    """lm-eval on the task pack into ``eval_dir`` (the layout ``shadow-suite run`` writes:
-    results JSON and per-sample JSONL, a ``stage.json`` when done); False when done before."""
-    from lm_eval import simple_evaluate
-    from lm_eval.loggers import EvaluationTracker
-
-    from shadow_suite.run import EvalSettings, _mark_done, _stage_done
+    """lm-eval on the task pack into ``eval_dir`` (``shadow-suite run``'s evaluation stage);
+    False when done before. An evaluation made with other settings or by another task pack
+    is run again (the population is rebuilt as its code changes)."""
+    from shadow_suite.run import EvalSettings, eval_metadata, run_eval
 
     eval_settings = EvalSettings(
         model="hf",
@@ -340,43 +337,17 @@ def evaluate_member(
         batch_size=settings.eval_batch_size,
         device="cpu",
     )
-    record = json.loads(json.dumps(asdict(eval_settings), default=str))
-    record["taskpack_sha256"] = taskpack_hash(settings.benchmarks)
-    try:
-        if _stage_done(eval_dir, record):
-            return False
-    except ShadowSuiteError:  # made with other settings or another task pack: evaluate again
-        shutil.rmtree(eval_dir)
-    started = time.perf_counter()
-    metadata: dict[str, Any] = {"shadow_seed": settings.variant_seed}
-    if data_dir:
-        metadata["shadow_data"] = str(Path(data_dir).resolve())
+    metadata = eval_metadata(eval_settings)
     key = json.dumps(metadata, sort_keys=True)
     if key not in _MANAGERS:
         _MANAGERS[key] = _CachedTaskManager(metadata)
-    manager = _MANAGERS[key]
-    eval_dir.mkdir(parents=True, exist_ok=True)
-    tracker = EvaluationTracker(output_path=str(eval_dir))
-    results = simple_evaluate(
-        model="hf",
-        model_args=eval_settings.model_args,
-        tasks=list(settings.tasks),
-        batch_size=settings.eval_batch_size,
-        device="cpu",
-        limit=settings.n_items,
-        log_samples=True,
-        evaluation_tracker=tracker,
-        task_manager=manager,  # type: ignore[arg-type]
-        metadata=metadata,
+    return run_eval(
+        eval_settings,
+        eval_dir,
+        _MANAGERS[key],
+        extra_record={"taskpack_sha256": taskpack_hash(settings.benchmarks)},
+        redo=True,
     )
-    if results is None:
-        raise ShadowSuiteError(f"{model_dir}: lm-eval returned no results")
-    samples = results.pop("samples")
-    tracker.save_results_aggregated(results=results, samples=samples)
-    for task_name in results["configs"]:
-        tracker.save_results_samples(task_name=task_name, samples=samples[task_name])
-    _mark_done(eval_dir, record, time.perf_counter() - started)
-    return True
 
 
 def taskpack_hash(benchmarks: Sequence[str]) -> str:
@@ -404,10 +375,3 @@ def spectra_member(model_dir: Path, base_dir: Path, spectra_dir: Path) -> bool:
         spectra_dir,
         progress=False,
     )
-
-
-def write_json_atomic(path: Path, value: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(value, indent=1, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, path)

@@ -2,25 +2,27 @@
 
 Both fine-tunes train on streams of exactly the same number of tokens, packed into the same
 number of sequences, with the same optimiser and schedule: the same compute. A model folder
-is complete when its ``demo_model.json`` (the settings it was trained with) exists; it is
-written last, after the weights, so an interrupted run trains again.
+is a stage (``shadow_suite.stage``): trained into a temporary folder that is renamed into
+place with its ``stage.json`` (the settings it was trained with), so an interrupted run
+trains again and a folder trained with other settings is refused.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from shadow_suite import atomic
 from shadow_suite.errors import ShadowSuiteError
+from shadow_suite.stage import run_stage, stage_is_done
 
-MARKER = "demo_model.json"
+TRAINING_FILE = "training.json"
+"""Beside the weights: what the training run measured (loss, tokens per second...)."""
 Log = Callable[[str], None]
 
 
@@ -162,25 +164,15 @@ def _train(model: Any, stream: TokenStream, settings: TrainSettings, log: Log, l
 
 
 def model_done(folder: Path, record: dict[str, Any]) -> bool:
-    """True when ``folder`` holds a model trained with exactly ``record``'s settings."""
-    marker = folder / MARKER
-    if not marker.is_file():
-        return False
-    recorded = json.loads(marker.read_text(encoding="utf-8"))
-    if recorded.get("settings") != record:
-        raise ShadowSuiteError(
-            f"{folder} holds a demo model trained with other settings; use another --out"
-        )
-    return True
+    """True when ``folder`` holds a model trained with exactly ``record``'s settings; one
+    line refusing a model trained with other settings."""
+    return stage_is_done(folder, record, label="demo model")
 
 
 def save_model(model: Any, tokenizer: Any, folder: Path, record: dict, stats: dict) -> None:
-    """Weights (safetensors) and tokenizer into a sibling temporary folder, then swapped in,
-    so ``folder`` is either absent or complete."""
-    tmp = folder.with_name(f".{folder.name}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(tmp, safe_serialization=True)
-    tokenizer.save_pretrained(tmp)
-    (tmp / MARKER).write_text(json.dumps({"settings": record, "training": stats}, indent=1))
-    shutil.rmtree(folder, ignore_errors=True)
-    os.replace(tmp, folder)
+    """Weights (safetensors), tokenizer and the training's figures, as one stage: ``folder``
+    is either absent or complete."""
+    with run_stage(folder, record) as work:
+        model.save_pretrained(work, safe_serialization=True)
+        tokenizer.save_pretrained(work)
+        atomic.write_text(work / TRAINING_FILE, json.dumps(stats, indent=1) + "\n")

@@ -21,21 +21,16 @@ from typing import Any
 
 import numpy as np
 
+from shadow_suite.contract import (
+    ORIG,
+    TASK_PREFIX,
+    ShadowMeta,
+    benchmark_group,
+    task_name,
+)
 from shadow_suite.errors import ShadowSuiteError
 from shadow_suite.taskpack.suite import BENCHMARKS
 
-TASK_PREFIX = "shadow_"
-# keys every shadow document carries (written by the task pack's process_docs hook)
-SHADOW_KEYS = (
-    "shadow_id",
-    "shadow_benchmark",
-    "shadow_variant",
-    "shadow_seed",
-    "shadow_data_sha256",
-    "shadow_n_source",
-    "shadow_n_applied",
-)
-ORIG = "orig"
 # model_args keys whose values must not end up in a report card
 _SECRET_ARG = re.compile(r"key|token|secret|password|auth", re.IGNORECASE)
 _SEED_KEYS = ("random_seed", "numpy_seed", "torch_seed", "fewshot_seed")
@@ -318,7 +313,7 @@ def read_samples(path: Path, results_path: Path, task: str, run_date: float) -> 
     scores: dict[str, float] = {}
     n_choices: dict[str, int] = {}
     details: dict[str, ItemDetail] = {}
-    meta: dict[str, Any] | None = None
+    meta: ShadowMeta | None = None
     metric = filter_name = ""
     for number, text in _lines(path):
         if not text.strip():
@@ -331,23 +326,16 @@ def read_samples(path: Path, results_path: Path, task: str, run_date: float) -> 
         doc = line.get("doc") if isinstance(line, dict) else None
         if not isinstance(doc, dict):
             raise ShadowSuiteError(f"{where}: no 'doc' object; not an lm-eval samples file")
-        missing = [k for k in SHADOW_KEYS if k not in doc]
-        if missing:
-            raise ShadowSuiteError(
-                f"{where}: document lacks {', '.join(missing)}; not produced by the "
-                "shadow-suite task pack"
-            )
+        doc_meta = ShadowMeta.from_doc(doc, where)
         if meta is None:
-            meta = {k: doc[k] for k in SHADOW_KEYS}
-            meta["shadow_sample"] = doc.get("shadow_sample")  # absent before shadow_items
-            metric, filter_name = _metric_of(
-                str(doc["shadow_benchmark"]), str(doc["shadow_variant"]), where
-            )
+            meta = doc_meta
+            metric, filter_name = _metric_of(meta.benchmark, meta.variant, where)
         else:
-            for key in ("shadow_benchmark", "shadow_variant", "shadow_seed", "shadow_data_sha256"):
-                if doc[key] != meta[key]:
+            for key in ("benchmark", "variant", "seed", "data_sha256"):
+                if getattr(doc_meta, key) != getattr(meta, key):
                     raise ShadowSuiteError(
-                        f"{where}: {key} is {doc[key]!r} but earlier lines say {meta[key]!r}"
+                        f"{where}: shadow_{key} is {getattr(doc_meta, key)!r} but earlier lines "
+                        f"say {getattr(meta, key)!r}"
                     )
         if line.get("filter", "none") != filter_name:
             continue
@@ -358,7 +346,7 @@ def read_samples(path: Path, results_path: Path, task: str, run_date: float) -> 
             raise ShadowSuiteError(
                 f"{where}: metric {metric!r} is {value!r}; paired tests need 0/1 per item"
             )
-        item_id = str(doc["shadow_id"])
+        item_id = doc_meta.shadow_id
         if item_id in scores:
             raise ShadowSuiteError(f"{where}: shadow_id {item_id!r} appears twice")
         scores[item_id] = float(value)
@@ -372,16 +360,16 @@ def read_samples(path: Path, results_path: Path, task: str, run_date: float) -> 
         raise ShadowSuiteError(f"{path}: no line with filter {filter_name!r} for metric {metric!r}")
     return TaskSamples(
         task=task,
-        benchmark=str(meta["shadow_benchmark"]),
-        variant=str(meta["shadow_variant"]),
+        benchmark=meta.benchmark,
+        variant=meta.variant,
         metric=f"{metric},{filter_name}",
         scores=scores,
         n_choices=n_choices,
-        seed=int(meta["shadow_seed"]),
-        data_sha256=str(meta["shadow_data_sha256"]),
-        n_source=int(meta["shadow_sample"] or meta["shadow_n_source"]),
-        n_applied=int(meta["shadow_n_applied"]),
-        sample=None if meta["shadow_sample"] is None else int(meta["shadow_sample"]),
+        seed=meta.seed,
+        data_sha256=meta.data_sha256,
+        n_source=int(meta.sample or meta.n_source or 0),
+        n_applied=int(meta.n_applied or 0),
+        sample=meta.sample,
         samples_file=str(path),
         results_file=str(results_path),
         run_date=run_date,
@@ -610,7 +598,7 @@ def load_results(paths: Iterable[str | Path]) -> EvalResults:
                     shadow_task.task,
                     "no_orig",
                     len(shadow_task.scores),
-                    f"shadow_{shadow_task.benchmark}_orig not in these results; nothing to pair with",
+                    f"{task_name(shadow_task.benchmark, ORIG)} not in these results; nothing to pair with",
                 )
             )
         else:
@@ -618,16 +606,16 @@ def load_results(paths: Iterable[str | Path]) -> EvalResults:
     for bench in BENCHMARKS:
         if bench not in benchmarks:
             statuses.append(
-                TaskStatus(f"shadow_{bench}", "not_run", 0, "benchmark not in these results")
+                TaskStatus(benchmark_group(bench), "not_run", 0, "benchmark not in these results")
             )
             continue
         present = {t.variant for t in tasks.values() if t.benchmark == bench}
         reported = {s.task for s in statuses}
         for variant in _known_variants(bench):
-            if variant not in present and f"shadow_{bench}_{variant}" not in reported:
+            if variant not in present and task_name(bench, variant) not in reported:
                 statuses.append(
                     TaskStatus(
-                        f"shadow_{bench}_{variant}", "not_run", 0, "variant not in these results"
+                        task_name(bench, variant), "not_run", 0, "variant not in these results"
                     )
                 )
     if other_tasks:

@@ -27,6 +27,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from shadow_suite.contract import task_name
 from shadow_suite.errors import ShadowSuiteError
 from shadow_suite.gap import stats
 from shadow_suite.gap.analysis import (
@@ -52,11 +53,11 @@ from shadow_suite.gap.records import (
 def _reference_values(cell: Cell, ref: ReferenceItems, forms: dict) -> tuple[np.ndarray, str]:
     base = forms.get((cell.benchmark, cell.baseline))
     var = forms.get((cell.benchmark, cell.variant))
-    task = f"shadow_{cell.benchmark}_{cell.variant}"
+    task = task_name(cell.benchmark, cell.variant)
     if base is None or var is None:
         missing = cell.variant if var is None else cell.baseline
         raise ShadowSuiteError(
-            f"reference {ref.name!r} ({ref.source}) has no shadow_{cell.benchmark}_{missing} "
+            f"reference {ref.name!r} ({ref.source}) has no {task_name(cell.benchmark, missing)} "
             f"results, which the target has; evaluate it on the same tasks"
         )
     lacking = [i for i in cell.ids if i not in base.correct or i not in var.correct]

@@ -27,6 +27,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from shadow_suite import atomic
 from shadow_suite.contract import DATA_ENV
 from shadow_suite.errors import ShadowSuiteError
 from shadow_suite.taskpack.suite import BENCHMARKS, get_benchmark, row_problem
@@ -179,10 +180,7 @@ def download(out_dir: str | Path, benchmarks: list[str] | None = None) -> list[D
                 continue
             rows, _ = _read_hub(name, split)
             target = out / name / f"{split}.jsonl"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_suffix(".jsonl.tmp")
-            tmp.write_bytes(canonical_jsonl(rows))
-            os.replace(tmp, target)
+            atomic.write_bytes(target, canonical_jsonl(rows))
             stat = target.stat()
             written.append(_read_jsonl(str(target), stat.st_mtime_ns, stat.st_size)[1])
     return written
