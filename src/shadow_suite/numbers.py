@@ -7,9 +7,10 @@ stores such a value as null, through :func:`finite_or_none`.
 from __future__ import annotations
 
 import math
+from typing import SupportsFloat
 
 
-def finite_or_none(value: float | int | None) -> float | None:
+def finite_or_none(value: SupportsFloat | None) -> float | None:
     """``value`` as a float, or None when it is None, NaN or infinite."""
     if value is None:
         return None

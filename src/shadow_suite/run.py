@@ -49,6 +49,7 @@ from shadow_suite.contract import (
     task_name,
 )
 from shadow_suite.errors import ShadowSuiteError
+from shadow_suite.gap.lm_eval_output import parse_model_args
 from shadow_suite.report.cli import add_card_options, check_card_options, print_pdf
 from shadow_suite.report.schema import Card
 from shadow_suite.stage import STAGE_FILE, StageBusy, StageMismatch, run_stage, stage_is_done
@@ -118,15 +119,6 @@ class RunOutcome:
     verdict: str = ""
     card: Card | None = None
     """The model's card, as written to ``card_dir``."""
-
-
-def parse_model_args(model_args: str) -> dict[str, Any]:
-    from lm_eval.utils import simple_parse_args_string
-
-    try:
-        return simple_parse_args_string(model_args)
-    except Exception as err:
-        raise ShadowSuiteError(f"--model_args {model_args!r}: cannot parse ({err})") from None
 
 
 def weights_of(settings: EvalSettings, explicit: str | None) -> str | None:

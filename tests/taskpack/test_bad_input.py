@@ -91,7 +91,9 @@ def test_download_writes_the_train_splits(tmp_path: Path, monkeypatch: pytest.Mo
 
 
 @pytest.mark.slow
-def test_lm_eval_cli_ends_with_our_one_line_for_a_bad_seed(tiny_model: Path, tmp_path: Path) -> None:
+def test_lm_eval_cli_ends_with_our_one_line_for_a_bad_seed(
+    tiny_model: Path, tmp_path: Path
+) -> None:
     """Inside lm-eval the error is lm-eval's to report (the pack changes nothing in its
     process); the report's last line is our one-line message."""
     executable = Path(sys.executable).with_name("lm_eval")

@@ -162,17 +162,28 @@ def find_results_files(paths: Iterable[str | Path]) -> list[Path]:
     return sorted({p.resolve() for p in found})
 
 
-def _parse_model_args(raw: Any) -> dict[str, str]:
+def parse_model_args(text: str, what: str = "--model_args") -> dict[str, Any]:
+    """``key=value,...`` as lm-eval itself parses ``--model_args`` (values typed as lm-eval
+    types them); one line naming ``what`` when it cannot."""
+    from lm_eval.utils import simple_parse_args_string
+
+    try:
+        return dict(simple_parse_args_string(text))
+    except Exception as err:
+        raise ShadowSuiteError(f"{what} {text!r}: cannot parse ({err})") from None
+
+
+def _card_model_args(raw: Any, where: Path) -> dict[str, str]:
+    """The run's model_args for the card, secrets redacted."""
     if isinstance(raw, dict):
-        items = [(str(k), str(v)) for k, v in raw.items()]
+        args = raw
     elif isinstance(raw, str) and raw.strip():
-        items = []
-        for part in raw.split(","):
-            key, _, value = part.partition("=")
-            items.append((key.strip(), value.strip()))
+        args = parse_model_args(raw, f"{where}: config.model_args")
     else:
-        items = []
-    return {k: ("<redacted>" if _SECRET_ARG.search(k) else v) for k, v in items}
+        args = {}
+    return {
+        str(k): ("<redacted>" if _SECRET_ARG.search(str(k)) else str(v)) for k, v in args.items()
+    }
 
 
 def _opt_float(value: Any) -> float | None:
@@ -186,7 +197,7 @@ def _run_info(path: Path, data: dict[str, Any]) -> RunInfo:
     config = data.get("config") or {}
     if not isinstance(config, dict):
         raise ShadowSuiteError(f"{path}: field 'config' is not an object")
-    model_args = _parse_model_args(config.get("model_args"))
+    model_args = _card_model_args(config.get("model_args"), path)
     name = data.get("model_name") or model_args.get("pretrained") or model_args.get("model")
     num_params = config.get("model_num_parameters")
     return RunInfo(

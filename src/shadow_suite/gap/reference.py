@@ -36,6 +36,7 @@ from shadow_suite.gap.analysis import (
     VERDICT_MARGIN,
     Cell,
     FamilyDraws,
+    Form,
     VariantGap,
     _num,
     cell_draws,
@@ -50,7 +51,9 @@ from shadow_suite.gap.records import (
 )
 
 
-def _reference_values(cell: Cell, ref: ReferenceItems, forms: dict) -> tuple[np.ndarray, str]:
+def _reference_values(
+    cell: Cell, ref: ReferenceItems, forms: dict[tuple[str, str], Form]
+) -> tuple[np.ndarray, str]:
     base = forms.get((cell.benchmark, cell.baseline))
     var = forms.get((cell.benchmark, cell.variant))
     task = task_name(cell.benchmark, cell.variant)
