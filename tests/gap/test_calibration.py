@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from shadow_suite.contract import ORIG
 from shadow_suite.gap.calibration import calibrate
 from shadow_suite.gap.records import ReferenceItems
 
@@ -16,7 +17,7 @@ N, K = 400, 4
 def _model(p_orig: float, p_ood: float, seed: int) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     rows = []
-    for variant, family, p in (("orig", "orig", p_orig), ("permuted", "content", p_ood),
+    for variant, family, p in ((ORIG, ORIG, p_orig), ("permuted", "content", p_ood),
                                ("relabeled", "format", p_ood)):  # fmt: skip
         for i, right in enumerate(rng.random(N) < p):
             rows.append(

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from fake_lm_eval import Item, simulate, write_run
 
+from shadow_suite.contract import ORIG
 from shadow_suite.errors import ShadowSuiteError
 from shadow_suite.gap import analyse, load_results
 
@@ -21,7 +22,7 @@ def test_reads_primary_metric_and_pairs_by_shadow_id(tmp_path: Path) -> None:
     orig = [Item(0, True), Item(1, True), Item(2, False), Item(3, True)]
     # variant lines in a different order and without row 1: doc_id positions differ
     variant = [Item(3, False), Item(2, True), Item(0, True)]
-    write_run(tmp_path, {("arc_challenge", "orig"): orig, ("arc_challenge", "permuted"): variant})
+    write_run(tmp_path, {("arc_challenge", ORIG): orig, ("arc_challenge", "permuted"): variant})
     results = load_results([tmp_path])
     assert set(results.tasks) == {"shadow_arc_challenge_orig", "shadow_arc_challenge_permuted"}
     task = results.tasks["shadow_arc_challenge_permuted"]
@@ -47,7 +48,7 @@ def test_reads_primary_metric_and_pairs_by_shadow_id(tmp_path: Path) -> None:
 
 def test_generation_benchmark_uses_strict_match_and_zero_chance(tmp_path: Path) -> None:
     items = [Item(i, i % 3 == 0) for i in range(9)]
-    write_run(tmp_path, {("gsm8k", "orig"): items, ("gsm8k", "rephrased"): items})
+    write_run(tmp_path, {("gsm8k", ORIG): items, ("gsm8k", "rephrased"): items})
     results = load_results([tmp_path])
     task = results.tasks["shadow_gsm8k_orig"]
     assert task.metric == "exact_match,strict-match"
@@ -62,7 +63,7 @@ def test_generation_benchmark_uses_strict_match_and_zero_chance(tmp_path: Path) 
 
 def test_generation_with_one_right_answer_is_below_the_floor(tmp_path: Path) -> None:
     items = [Item(i, i == 0) for i in range(20)]
-    write_run(tmp_path, {("gsm8k", "orig"): items, ("gsm8k", "rephrased"): items})
+    write_run(tmp_path, {("gsm8k", ORIG): items, ("gsm8k", "rephrased"): items})
     analysis = analyse(load_results([tmp_path]), n_boot=200)
     assert analysis.benchmarks[0].variants[0].gate == "below_floor"
     assert analysis.headline.verdict_class == "no_verdict"
@@ -85,7 +86,7 @@ def test_analysis_end_to_end_on_simulated_shadow(tmp_path: Path) -> None:
         np.mean([families["content"].gap, families["format"].gap])
     )
     for bench in analysis.benchmarks:
-        by_variant = {v.variant: v for v in bench.variants if v.baseline == "orig"}
+        by_variant = {v.variant: v for v in bench.variants if v.baseline == ORIG}
         assert by_variant["permuted"].significant
         assert not by_variant["relabeled"].significant  # identical answers
         assert by_variant["relabeled"].gap == 0.0
@@ -111,10 +112,10 @@ def test_at_chance_benchmark_is_left_out_with_warning(tmp_path: Path) -> None:
 
 def test_merges_runs_of_one_model_and_keeps_the_latest(tmp_path: Path) -> None:
     items = [Item(i, True) for i in range(5)]
-    write_run(tmp_path / "a", {("mmlu", "orig"): items}, date_id="d1", date=1.0)
-    write_run(tmp_path / "b", {("winogrande", "orig"): items}, date_id="d2", date=2.0)
+    write_run(tmp_path / "a", {("mmlu", ORIG): items}, date_id="d1", date=1.0)
+    write_run(tmp_path / "b", {("winogrande", ORIG): items}, date_id="d2", date=2.0)
     later = [Item(i, False) for i in range(5)]
-    write_run(tmp_path / "c", {("mmlu", "orig"): later}, date_id="d3", date=3.0)
+    write_run(tmp_path / "c", {("mmlu", ORIG): later}, date_id="d3", date=3.0)
     results = load_results([tmp_path / "a", tmp_path / "b", tmp_path / "c"])
     assert set(results.tasks) == {"shadow_mmlu_orig", "shadow_winogrande_orig"}
     assert sum(results.tasks["shadow_mmlu_orig"].scores.values()) == 0
@@ -124,7 +125,7 @@ def test_merges_runs_of_one_model_and_keeps_the_latest(tmp_path: Path) -> None:
 
 def test_partial_run_is_reported_per_task(tmp_path: Path) -> None:
     items = [Item(i, True) for i in range(5)]
-    write_run(tmp_path, {("mmlu", "orig"): items, ("mmlu", "permuted"): items})
+    write_run(tmp_path, {("mmlu", ORIG): items, ("mmlu", "permuted"): items})
     (path,) = tmp_path.rglob("samples_shadow_mmlu_permuted_*.jsonl")
     path.unlink()
     write_run(tmp_path / "x", {("arc_challenge", "permuted"): items}, date_id="d9")
@@ -155,7 +156,7 @@ def test_partial_run_is_reported_per_task(tmp_path: Path) -> None:
 )
 def test_bad_input_gives_one_line_error(tmp_path: Path, setup: str, message: str) -> None:
     items = [Item(i, True) for i in range(3)]
-    tasks = {("mmlu", "orig"): items}
+    tasks = {("mmlu", ORIG): items}
     target = tmp_path
     if setup == "no_samples":
         write_run(tmp_path, tasks, with_samples=False)
@@ -171,10 +172,10 @@ def test_bad_input_gives_one_line_error(tmp_path: Path, setup: str, message: str
         path = write_run(tmp_path, {}, extra_tasks={"arc_easy": {"acc,none": 0.5}})
     elif setup == "other_model":
         write_run(tmp_path / "a", tasks, model_name="org/a")
-        write_run(tmp_path / "b", {("arc_challenge", "orig"): items}, model_name="org/b")
+        write_run(tmp_path / "b", {("arc_challenge", ORIG): items}, model_name="org/b")
     elif setup == "other_seed":
         write_run(tmp_path / "a", tasks, date_id="d1")
-        write_run(tmp_path / "b", {("arc_challenge", "orig"): items}, date_id="d2", fewshot_seed=9)
+        write_run(tmp_path / "b", {("arc_challenge", ORIG): items}, date_id="d2", fewshot_seed=9)
     elif setup == "not_shadow_doc":
         write_run(tmp_path, tasks)
         (path,) = tmp_path.rglob("samples_*.jsonl")

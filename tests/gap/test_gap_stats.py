@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats as sps
 
+from shadow_suite.contract import ORIG
 from shadow_suite.gap import stats
 
 
@@ -116,7 +117,7 @@ def test_interval_of_items_that_all_agree_is_not_zero_width() -> None:
 
     ids = [str(i) for i in range(12)]
     ones = np.ones(12)
-    cell = Cell("arc_challenge", "noisy", "orig", "content", ids, ones, ones)
+    cell = Cell("arc_challenge", "noisy", ORIG, "content", ids, ones, ones)
     values = {cell.key: cell.contributions()}
     plain = cell_draws({"arc_challenge": [cell]}, values, 2000, seed=0)
     assert np.ptp(plain.draws) == 0.0  # the collapse the pseudo pair prevents
@@ -128,7 +129,7 @@ def test_interval_of_items_that_all_agree_is_not_zero_width() -> None:
     many = [str(i) for i in range(2000)]
     rng = np.random.default_rng(1)
     base, var = (rng.random(2000) < 0.6).astype(float), (rng.random(2000) < 0.5).astype(float)
-    big = Cell("mmlu", "permuted", "orig", "content", many, base, var)
+    big = Cell("mmlu", "permuted", ORIG, "content", many, base, var)
     vals = {big.key: big.contributions()}
     a = stats.percentile_ci(cell_draws({"mmlu": [big]}, vals, 2000, 0).draws[:, 0])
     b = stats.percentile_ci(

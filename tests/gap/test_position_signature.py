@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from shadow_suite.contract import ORIG
 from shadow_suite.gap.analysis import forms_of
 from shadow_suite.gap.position import position_signatures
 
@@ -25,7 +26,7 @@ def _items(answer: Callable[[int, int, np.random.Generator], int], seed: int = 0
     for i in range(N):
         gold = int(rng.integers(K))
         new_gold = int((gold + rng.integers(1, K)) % K)
-        for variant, g in (("orig", gold), ("permuted", new_gold)):
+        for variant, g in ((ORIG, gold), ("permuted", new_gold)):
             # the memorising model answers its remembered letter in both forms
             chosen = answer(gold if variant == "permuted" else g, i, rng)
             rows.append(

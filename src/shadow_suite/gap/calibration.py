@@ -17,10 +17,11 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from shadow_suite.contract import ORIG
 from shadow_suite.gap import stats
-from shadow_suite.gap.analysis import HEADLINE_FAMILIES, _num
-from shadow_suite.gap.lm_eval_output import ORIG
+from shadow_suite.gap.analysis import HEADLINE_FAMILIES
 from shadow_suite.gap.records import CalibrationRow, ReferenceItems
+from shadow_suite.numbers import finite_or_none
 
 MIN_REFERENCES = 3
 
@@ -102,13 +103,13 @@ def _row(
     return CalibrationRow(
         benchmark=bench,
         references=[r.name for r in references],
-        target_orig=_num(y_t),
-        target_ood=_num(x_t),
-        predicted_orig=_num(y_t - point) if np.isfinite(point) else None,
-        delta=_num(point),
-        ci_low=_num(low),
-        ci_high=_num(high),
-        p_value=_num(float(np.mean(finite <= 0))) if finite.size else None,
-        slope=_num(slope),
-        intercept=_num(intercept),
+        target_orig=finite_or_none(y_t),
+        target_ood=finite_or_none(x_t),
+        predicted_orig=finite_or_none(y_t - point) if np.isfinite(point) else None,
+        delta=finite_or_none(point),
+        ci_low=finite_or_none(low),
+        ci_high=finite_or_none(high),
+        p_value=finite_or_none(float(np.mean(finite <= 0))) if finite.size else None,
+        slope=finite_or_none(slope),
+        intercept=finite_or_none(intercept),
     )

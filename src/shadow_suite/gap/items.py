@@ -38,8 +38,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from shadow_suite.atomic import write_with
+from shadow_suite.contract import ORIG
 from shadow_suite.errors import ShadowSuiteError
-from shadow_suite.gap.lm_eval_output import ORIG, EvalResults
+from shadow_suite.gap.lm_eval_output import EvalResults
 
 ITEMS_FILE = "items.parquet"
 
@@ -118,18 +120,9 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_items(items: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
-    """Write the table to ``path`` (a temp file beside it, then renamed into place)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        _typed(items).to_parquet(tmp, index=False)
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    """Write the table to ``path`` atomically (``atomic.write_with``)."""
+    table = _typed(items)
+    return write_with(path, lambda handle: table.to_parquet(handle, index=False))
 
 
 def read_items(path: str | os.PathLike[str]) -> pd.DataFrame:

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from shadow_suite.contract import ORIG
 from shadow_suite.errors import ShadowSuiteError
 from shadow_suite.gap import stats
 from shadow_suite.gap.analysis import build_rows
-from shadow_suite.gap.lm_eval_output import ORIG
 from shadow_suite.gap.records import ReferenceItems
 from shadow_suite.gap.reference import compare_with_references
 

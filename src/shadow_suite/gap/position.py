@@ -16,8 +16,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from shadow_suite.contract import ORIG
 from shadow_suite.gap import stats
-from shadow_suite.gap.lm_eval_output import ORIG
 from shadow_suite.gap.records import PositionSignature
 
 POSITION_VARIANTS = ("permuted",)
