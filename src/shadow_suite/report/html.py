@@ -6,12 +6,14 @@ descriptions) goes through ``html.escape``; the charts escape their own labels.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from html import escape
 
+from shadow_suite.contract import ORIG
+from shadow_suite.gap.analysis import row_label
 from shadow_suite.report import rows, svg, words
 from shadow_suite.report.schema import Card, LayerSeries, SpectralSection
-from shadow_suite.report.text import ci, method_notes, num, pct, signed_pct
+from shadow_suite.report.text import ci, method_notes, pct, signed_pct
 
 CSS = """
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:0;background:#f7f7f5;color:#1d1d1d}
@@ -47,39 +49,25 @@ figure svg{width:100%;max-height:95mm}figcaption{max-width:none}
 """
 
 
-def _table(
-    headers: Sequence[str],
-    rows: Iterable[Sequence[str]],
-    numeric: Sequence[bool] = (),
-    row_classes: Sequence[str] = (),
-) -> str:
-    """Headers and cells are escaped here."""
-    out = ["<table><thead><tr>"]
-    out += [f"<th>{escape(h)}</th>" for h in headers]
-    out.append("</tr></thead><tbody>")
-    for i, row in enumerate(rows):
-        cls = row_classes[i] if i < len(row_classes) and row_classes[i] else ""
-        out.append(f'<tr class="{cls}">' if cls else "<tr>")
-        for j, cell in enumerate(row):
-            attr = ' class="n"' if j < len(numeric) and numeric[j] else ""
-            out.append(f"<td{attr}>{escape(cell)}</td>")
-        out.append("</tr>")
-    out.append("</tbody></table>")
-    return "".join(out)
-
-
 def _figure(svg_text: str, caption: str) -> str:
     return f"<figure>{svg_text}<figcaption>{escape(caption)}</figcaption></figure>"
 
 
 def rows_table(table: rows.Table) -> str:
-    """A :class:`rows.Table` as an HTML table (the card's and the comparison page's)."""
-    return _table(
-        table.headers,
-        table.rows,
-        table.numeric,
-        ["sig" if h else "" for h in table.highlight],
-    )
+    """A :class:`rows.Table` as an HTML table (the card's and the comparison page's); headers
+    and cells are escaped here."""
+    out = ["<table><thead><tr>"]
+    out += [f"<th>{escape(h)}</th>" for h in table.headers]
+    out.append("</tr></thead><tbody>")
+    for i, row in enumerate(table.rows):
+        sig = i < len(table.highlight) and table.highlight[i]
+        out.append('<tr class="sig">' if sig else "<tr>")
+        for j, cell in enumerate(row):
+            attr = ' class="n"' if j < len(table.numeric) and table.numeric[j] else ""
+            out.append(f"<td{attr}>{escape(cell)}</td>")
+        out.append("</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
 
 
 VERDICT_STYLE = {
@@ -119,28 +107,17 @@ def _warnings(card: Card) -> str:
     return "".join(f'<div class="warn">{escape(i)}</div>' for i in rows.warnings(card))
 
 
-def _families(card: Card) -> str:
-    out = []
-    if card.gap.families:
-        out.append("<h2>Gap by family</h2>")
-        out.append(rows_table(rows.family_table(card)))
-    ref_families = rows.reference_family_table(card)
-    if ref_families is not None:
-        out.append("<h2>Against the references</h2><ul>")
-        out += [f"<li>{escape(line)}</li>" for line in words.reference_note(card)]
-        out.append("</ul>")
-        out.append(rows_table(ref_families))
-        cells = rows.reference_cell_table(card)
-        if cells is not None:
-            out.append(rows_table(cells))
-    calibration = rows.calibration_table(card)
-    if calibration is not None:
-        out.append("<h3>Calibration across references (ConStat-style)</h3>")
-        out.append(rows_table(calibration))
-    position = rows.position_table(card)
-    if position is not None:
-        out.append("<h2>Answer-position signature</h2>")
-        out.append(rows_table(position))
+def section_html(section: rows.Section) -> str:
+    """A :class:`rows.Section`: heading, paragraphs, bullet list, tables, legend."""
+    h = f"h{section.level}"
+    out = [f"<{h}>{escape(section.title)}</{h}>"]
+    out += [f"<p>{escape(text)}</p>" for text in section.paragraphs]
+    if section.bullets:
+        out.append("<ul>" + "".join(f"<li>{escape(b)}</li>" for b in section.bullets) + "</ul>")
+    out += [rows_table(t) for t in section.tables]
+    if section.legend:
+        items = "".join(f"<dt>{escape(n)}</dt><dd>{escape(t)}</dd>" for n, t in section.legend)
+        out.append(f'<dl class="legend">{items}</dl>')
     return "".join(out)
 
 
@@ -163,7 +140,7 @@ def _accuracy_chart(card: Card) -> str:
                 colors[v.variant],
             )
             for v in b.variants
-            if v.baseline == "orig"
+            if v.baseline == ORIG
         ]
         groups.append((b.benchmark, bars))
         refs.append(b.chance if b.chance > 0 else None)
@@ -181,7 +158,7 @@ def _gap_chart(card: Card) -> str:
     for b in card.gap.benchmarks:
         chart_rows += [
             (
-                f"{b.benchmark} {v.variant}" + ("" if v.baseline == "orig" else f" vs {v.baseline}")
+                f"{b.benchmark} {row_label(v.variant, v.baseline)}"
                 + ("" if v.gate == "ok" else " [gated out]"),
                 v.gap, v.gap_ci_low, v.gap_ci_high, v.significant,
             )
@@ -192,25 +169,6 @@ def _gap_chart(card: Card) -> str:
         "Family gaps (bootstrap 95% CI) and each row's gap (Newcombe paired 95% interval). "
         "Filled dots: Holm-adjusted McNemar p < 0.05 (a difference, not a claim about training).",
     )
-
-
-def _gap_tables(card: Card) -> str:
-    out = []
-    for b in card.gap.benchmarks:
-        out.append(f"<h3>{escape(b.benchmark)}</h3><p>{escape(rows.benchmark_line(b))}</p>")
-        if b.variants:
-            out.append(rows_table(rows.gap_table(b)))
-            legend = "".join(
-                f"<dt>{escape(name)}</dt><dd>{escape(text)}</dd>" for name, text in rows.legend(b)
-            )
-            out.append(f'<dl class="legend">{legend}</dl>')
-        else:
-            out.append("<p>No variant of this benchmark was scored.</p>")
-    return "".join(out)
-
-
-def _sanity(card: Card) -> str:
-    return rows_table(rows.sanity_table(card))
 
 
 def _series(
@@ -229,22 +187,7 @@ def _spectral(sec: SpectralSection) -> str:
         + ".</p>"
     )
     out.append(f"<p>{escape(words.spectral_caveat())}</p>")
-    if sec.summary:
-        out.append(
-            _table(
-                ["metric (mean over matrices)", "value"],
-                [[k, num(v)] for k, v in sec.summary.items()],
-                [False, True],
-            )
-        )
-    if sec.update_summary:
-        out.append(
-            _table(
-                ["update (W - W0)", "value"],
-                [[k, num(v)] for k, v in sec.update_summary.items()],
-                [False, True],
-            )
-        )
+    out += [rows_table(t) for t in rows.spectral_summary_tables(sec)]
     for note in sec.notes:
         out.append(f"<p><i>{escape(note)}</i></p>")
     series = _series(sec.effective_rank_by_layer) + _series(
@@ -311,63 +254,17 @@ def _spectral(sec: SpectralSection) -> str:
                 ),
             )
         )
-        out.append(
-            _table(
-                ["matrix", "kind", "layer", "relative change"],
-                [
-                    [
-                        m.name,
-                        m.kind,
-                        "" if m.layer is None else str(m.layer),
-                        num(m.relative_change),
-                    ]
-                    for m in sec.top_changed
-                ],
-                [False, False, True, True],
-            )
-        )
+        out.append(rows_table(rows.top_changed_table(sec)))
     return "".join(out)
 
 
-def _provenance(card: Card) -> str:
-    m, p = card.model, card.provenance
-    rows = [
-        ["model", m.name],
-        ["backend", m.backend],
-        ["model arguments", ", ".join(f"{k}={v}" for k, v in m.model_args.items())],
-        ["revision / sha", f"{m.revision or 'n/a'} / {m.sha or 'n/a'}"],
-        ["dtype / parameters", f"{m.dtype or 'n/a'} / {m.num_parameters or 'n/a'}"],
-        ["base model", card.base_model.name if card.base_model else "none"],
-        ["seeds", ", ".join(f"{k}={v}" for k, v in p.seeds.items())],
-        ["chat template", words.chat_settings(card)],
-        ["n-shot", ", ".join(f"{k}={v}" for k, v in sorted(p.n_shot.items()))],
-        ["shadow-suite", p.shadow_suite_version],
-        ["packages (report)", ", ".join(f"{k} {v}" for k, v in p.packages.items())],
-        ["card created", p.created],
-        ["card schema", f"{card.schema} v{card.schema_version}"],
-    ]
-    out = [_table(["field", "value"], rows)]
-    out.append(
-        _table(
-            ["results file", "date (UTC)", "backend", "lm-eval", "transformers", "batch", "limit", "seconds"],
-            [
-                [r.results_file, r.date, r.backend, r.lm_eval_version or "n/a", r.transformers_version or "n/a",
-                 r.batch_size or "n/a", "none" if r.limit is None else f"{r.limit:g}",
-                 "n/a" if r.evaluation_seconds is None else f"{r.evaluation_seconds:.0f}"]
-                for r in p.runs
-            ],
-        )
-    )  # fmt: skip
-    out.append(
-        _table(["data (benchmark/variant)", "SHA-256"], [[k, v] for k, v in p.data_sha256.items()])
-    )
-    return "".join(out)
+HTML_PROVENANCE = tuple(f for f in rows.PROVENANCE_FIELDS if f not in ("lm-eval", "runs"))
+"""The page lists the runs in their own table."""
 
 
 def render_html(card: Card) -> str:
     m = card.model
     title = f"shadow-suite report card: {m.name}"
-    tasks = rows_table(rows.tasks_table(card))
     notes = "".join(f"<dt>{escape(t)}</dt><dd>{escape(d)}</dd>" for t, d in method_notes(card))
     body = [
         f"<h1>{escape(m.name)}</h1>",
@@ -376,21 +273,27 @@ def render_html(card: Card) -> str:
         + (f"; base model {escape(card.base_model.name)}" if card.base_model else "")
         + f"; card created {escape(card.provenance.created)}</p>",
         _headline(card),
-        _families(card),
+        *(section_html(s) for s in rows.evidence_sections(card)),
         "<h2>Excluded rows and warnings</h2>" if rows.warnings(card) else "",
         _warnings(card),
         "<h2>Benchmark vs variants</h2>",
         _accuracy_chart(card) if card.gap.benchmarks else "<p>No benchmark scored.</p>",
         _gap_chart(card) if card.gap.benchmarks else "",
         "<h2>Gap tables</h2>",
-        _gap_tables(card),
-        "<h2>Sanity checks</h2>",
-        _sanity(card),
+        *(section_html(s) for s in rows.benchmark_sections(card)),
+        section_html(rows.Section("Sanity checks", tables=[rows.sanity_table(card)])),
         _spectral(card.spectral) if card.spectral is not None else "",
-        "<h2>Tasks</h2>",
-        tasks,
-        "<h2>Provenance</h2>",
-        _provenance(card),
+        section_html(rows.Section("Tasks", tables=[rows.tasks_table(card)])),
+        section_html(
+            rows.Section(
+                "Provenance",
+                tables=[
+                    rows.provenance_table(card, HTML_PROVENANCE),
+                    rows.runs_table(card),
+                    rows.data_table(card),
+                ],
+            )
+        ),
         f"<h2>Method notes</h2><dl>{notes}</dl>",
     ]
     return (

@@ -38,6 +38,24 @@ def _md(table: rows.Table) -> str:
     return md_table(table.headers, table.rows)
 
 
+def section_md(section: rows.Section) -> list[str]:
+    """A :class:`rows.Section` as Markdown blocks (joined by newlines)."""
+    out = [f"{'#' * section.level} {md_escape(section.title)}\n"]
+    out += [md_escape(text) + "\n" for text in section.paragraphs]
+    if section.bullets:
+        out += [f"- {md_escape(b)}" for b in section.bullets] + [""]
+    out += [_md(t) for t in section.tables]
+    if section.legend:
+        out += [f"- **{md_escape(n)}**: {md_escape(t)}" for n, t in section.legend] + [""]
+    return out
+
+
+MD_PROVENANCE = ("model", "backend", "model arguments", "revision / sha", "seeds",
+                 "chat template", "lm-eval", "runs", "packages (report)", "shadow-suite",
+                 "card schema")  # fmt: skip
+"""The file's provenance rows: the runs in two lines, without a runs table."""
+
+
 def render_markdown(card: Card) -> str:
     m = card.model
     out = [f"# shadow-suite report card: {md_escape(m.name)}\n"]
@@ -51,65 +69,23 @@ def render_markdown(card: Card) -> str:
     out.append(_md(rows.headline_table(card)))
     if not card.gap.headline.references:
         out.append(f"_{md_escape(words.single_card_caveat())}_\n")
-    if card.gap.families:
-        out.append("## Gap by family\n")
-        out.append(_md(rows.family_table(card)))
-    ref_families = rows.reference_family_table(card)
-    if ref_families is not None:
-        out.append("## Against the references\n")
-        out += [f"- {md_escape(line)}" for line in words.reference_note(card)]
-        out.append("")
-        out.append(_md(ref_families))
-        cells = rows.reference_cell_table(card)
-        if cells is not None:
-            out.append(_md(cells))
-    calibration = rows.calibration_table(card)
-    if calibration is not None:
-        out.append("### Calibration across references (ConStat-style)\n")
-        out.append(_md(calibration))
-    position = rows.position_table(card)
-    if position is not None:
-        out.append("## Answer-position signature\n")
-        out.append(_md(position))
+    for section in rows.evidence_sections(card):
+        out += section_md(section)
     warnings = rows.warnings(card)
     if warnings:
-        out.append("## Excluded rows and warnings\n")
-        out += [f"- {md_escape(w)}" for w in warnings]
-        out.append("")
+        out += section_md(rows.Section("Excluded rows and warnings", bullets=warnings))
 
     out.append("## Gap tables\n")
-    for b in card.gap.benchmarks:
-        out.append(f"### {md_escape(b.benchmark)}\n")
-        out.append(md_escape(rows.benchmark_line(b)) + "\n")
-        if b.variants:
-            out.append(_md(rows.gap_table(b)))
-            out += [f"- **{md_escape(name)}**: {md_escape(text)}" for name, text in rows.legend(b)]
-            out.append("")
-        else:
-            out.append("No variant of this benchmark was scored.\n")
-
-    out.append("## Sanity checks\n")
-    out.append(_md(rows.sanity_table(card)))
+    for section in rows.benchmark_sections(card):
+        out += section_md(section)
+    out += section_md(rows.Section("Sanity checks", tables=[rows.sanity_table(card)]))
 
     sec = card.spectral
     if sec is not None:
         out.append("## Weight spectra\n")
         out.append(f"From `{md_escape(sec.source)}`. Plots are in the HTML card.\n")
         out.append(words.spectral_caveat() + "\n")
-        if sec.summary:
-            out.append(
-                md_table(
-                    ["metric (mean over matrices)", "value"],
-                    [[k, num(v)] for k, v in sec.summary.items()],
-                )
-            )
-        if sec.update_summary:
-            out.append(
-                md_table(
-                    ["update (W - W0)", "value"],
-                    [[k, num(v)] for k, v in sec.update_summary.items()],
-                )
-            )
+        out += [_md(t) for t in rows.spectral_summary_tables(sec)]
         if sec.update_relative_change_by_layer is not None:
             s = sec.update_relative_change_by_layer
             out.append(
@@ -119,40 +95,14 @@ def render_markdown(card: Card) -> str:
                 )
             )
         if sec.top_changed:
-            out.append(
-                md_table(
-                    ["matrix", "kind", "layer", "relative change", "top singular values"],
-                    [[t.name, t.kind, "" if t.layer is None else str(t.layer), num(t.relative_change),
-                      ", ".join(f"{x:.3g}" for x in t.singular_values[:5])] for t in sec.top_changed],
-                )
-            )  # fmt: skip
+            out.append(_md(rows.top_changed_table(sec, singular_values=True)))
         out += [f"_{md_escape(n)}_\n" for n in sec.notes]
 
-    out.append("## Tasks\n")
-    out.append(_md(rows.tasks_table(card)))
-    p = card.provenance
-    out.append("## Provenance\n")
-    out.append(
-        md_table(
-            ["field", "value"],
-            [
-                ["model", m.name],
-                ["backend", m.backend],
-                ["model arguments", ", ".join(f"{k}={v}" for k, v in m.model_args.items())],
-                ["revision / sha", f"{m.revision or 'n/a'} / {m.sha or 'n/a'}"],
-                ["seeds", ", ".join(f"{k}={v}" for k, v in p.seeds.items())],
-                ["chat template", words.chat_settings(card)],
-                ["lm-eval", ", ".join(sorted({r.lm_eval_version or "n/a" for r in p.runs}))],
-                ["runs", ", ".join(f"{r.results_file} ({r.date})" for r in p.runs)],
-                ["packages (report)", ", ".join(f"{k} {v}" for k, v in p.packages.items())],
-                ["shadow-suite", p.shadow_suite_version],
-                ["card schema", f"{card.schema} v{card.schema_version}"],
-            ],
-        )
-    )
-    out.append(
-        md_table(
-            ["data (benchmark/variant)", "SHA-256"], [[k, v] for k, v in p.data_sha256.items()]
+    out += section_md(rows.Section("Tasks", tables=[rows.tasks_table(card)]))
+    out += section_md(
+        rows.Section(
+            "Provenance",
+            tables=[rows.provenance_table(card, MD_PROVENANCE), rows.data_table(card)],
         )
     )
     out.append("## Method notes\n")

@@ -6,13 +6,19 @@ two renderings cannot disagree on a number, a row or a warning.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from shadow_suite.gap.analysis import BenchmarkGap
+from shadow_suite.gap.analysis import BenchmarkGap, row_key, row_label
 from shadow_suite.gap.pairwise import GapPair, OrigPair
-from shadow_suite.report.schema import Card
-from shadow_suite.report.text import ci, pct, pvalue, signed_pct
-from shadow_suite.report.words import FAMILY_WORDS, excluded_sentence
+from shadow_suite.report.schema import Card, SpectralSection
+from shadow_suite.report.text import ci, num, pct, pvalue, signed_pct
+from shadow_suite.report.words import (
+    FAMILY_WORDS,
+    chat_settings,
+    excluded_sentence,
+    reference_note,
+)
 
 GATE_WORDS = {
     "ok": "ok",
@@ -31,6 +37,19 @@ class Table:
     """Per column: right-aligned numbers."""
     highlight: list[bool] = field(default_factory=list)
     """Per row: a significant or decisive row."""
+
+
+@dataclass
+class Section:
+    """A titled block that both renderings draw in this order: heading, paragraphs, bullet
+    list, tables, legend (name: text)."""
+
+    title: str
+    level: int = 2
+    paragraphs: list[str] = field(default_factory=list)
+    bullets: list[str] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    legend: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _letter(position: int | None) -> str:
@@ -89,8 +108,7 @@ def reference_cell_table(card: Card) -> Table | None:
         return None
     rows = []
     for c in ref.cells:
-        vs = "" if c.baseline == "orig" else f" vs {c.baseline}"
-        rows.append([f"{c.benchmark}/{c.variant}{vs}", c.family, str(c.n_items),
+        rows.append([row_key(c.benchmark, c.variant, c.baseline), c.family, str(c.n_items),
                      signed_pct(c.target_gap), signed_pct(c.reference_gap), signed_pct(c.delta),
                      ci(c.ci_low, c.ci_high), pvalue(c.p_value), pvalue(c.p_holm), pct(c.mde),
                      ", ".join(c.reference_gates)])  # fmt: skip
@@ -145,7 +163,7 @@ def gap_table(bench: BenchmarkGap) -> Table:
         if v.gate == "degenerate":
             gate += f" ({_letter(v.modal_position)} {pct(v.modal_share, 0)}%, {v.modal_form})"
         rows.append([
-            v.variant + ("" if v.baseline == "orig" else f" vs {v.baseline}"), v.family, gate,
+            row_label(v.variant, v.baseline), v.family, gate,
             "yes" if v.in_family else "no", str(v.n_paired), pct(v.acc_orig),
             pct(v.acc_variant), signed_pct(v.gap), ci(v.gap_ci_low, v.gap_ci_high),
             f"{v.orig_only} / {v.variant_only}", pvalue(v.p_mcnemar), pvalue(v.p_holm),
@@ -194,6 +212,47 @@ def sanity_table(card: Card) -> Table:
     )
 
 
+def evidence_sections(card: Card) -> list[Section]:
+    """Family gaps, the comparison with references, calibration and the position signature:
+    each section present only where the card has its numbers."""
+    out = []
+    if card.gap.families:
+        out.append(Section("Gap by family", tables=[family_table(card)]))
+    ref_families = reference_family_table(card)
+    if ref_families is not None:
+        cells = reference_cell_table(card)
+        out.append(
+            Section(
+                "Against the references",
+                bullets=reference_note(card),
+                tables=[ref_families] + ([] if cells is None else [cells]),
+            )
+        )
+    calibration = calibration_table(card)
+    if calibration is not None:
+        out.append(
+            Section("Calibration across references (ConStat-style)", 3, tables=[calibration])
+        )
+    position = position_table(card)
+    if position is not None:
+        out.append(Section("Answer-position signature", tables=[position]))
+    return out
+
+
+def benchmark_sections(card: Card) -> list[Section]:
+    """Per benchmark: its line, its gap table and the legend of its variants."""
+    out = []
+    for b in card.gap.benchmarks:
+        section = Section(b.benchmark, 3, paragraphs=[benchmark_line(b)])
+        if b.variants:
+            section.tables.append(gap_table(b))
+            section.legend = legend(b)
+        else:
+            section.paragraphs.append("No variant of this benchmark was scored.")
+        out.append(section)
+    return out
+
+
 def warnings(card: Card) -> list[str]:
     items = [excluded_sentence(k, r) for k, r in card.gap.headline.excluded.items()]
     items += card.warnings
@@ -211,6 +270,95 @@ def tasks_table(card: Card) -> Table:
         [[t.task, t.status, str(t.n_items), t.message] for t in card.tasks],
         [False, False, True, False],
     )
+
+
+PROVENANCE_FIELDS = ("model", "backend", "model arguments", "revision / sha",
+                     "dtype / parameters", "base model", "seeds", "chat template", "n-shot",
+                     "lm-eval", "runs", "shadow-suite", "packages (report)", "card created",
+                     "card schema")  # fmt: skip
+"""Every row :func:`provenance_table` can show, in this order."""
+
+
+def provenance_table(card: Card, fields: Sequence[str] = PROVENANCE_FIELDS) -> Table:
+    """The card's provenance as (field, value) rows, for ``fields`` in the order given."""
+    m, p = card.model, card.provenance
+    values = {
+        "model": m.name,
+        "backend": m.backend,
+        "model arguments": ", ".join(f"{k}={v}" for k, v in m.model_args.items()),
+        "revision / sha": f"{m.revision or 'n/a'} / {m.sha or 'n/a'}",
+        "dtype / parameters": f"{m.dtype or 'n/a'} / {m.num_parameters or 'n/a'}",
+        "base model": card.base_model.name if card.base_model else "none",
+        "seeds": ", ".join(f"{k}={v}" for k, v in p.seeds.items()),
+        "chat template": chat_settings(card),
+        "n-shot": ", ".join(f"{k}={v}" for k, v in sorted(p.n_shot.items())),
+        "lm-eval": ", ".join(sorted({r.lm_eval_version or "n/a" for r in p.runs})),
+        "runs": ", ".join(f"{r.results_file} ({r.date})" for r in p.runs),
+        "shadow-suite": p.shadow_suite_version,
+        "packages (report)": ", ".join(f"{k} {v}" for k, v in p.packages.items()),
+        "card created": p.created,
+        "card schema": f"{card.schema} v{card.schema_version}",
+    }
+    return Table(["field", "value"], [[name, values[name]] for name in fields])
+
+
+def runs_table(card: Card) -> Table:
+    """One row per lm-eval results file the card read."""
+    return Table(
+        ["results file", "date (UTC)", "backend", "lm-eval", "transformers", "batch", "limit",
+         "seconds"],
+        [
+            [r.results_file, r.date, r.backend, r.lm_eval_version or "n/a",
+             r.transformers_version or "n/a", r.batch_size or "n/a",
+             "none" if r.limit is None else f"{r.limit:g}",
+             "n/a" if r.evaluation_seconds is None else f"{r.evaluation_seconds:.0f}"]
+            for r in card.provenance.runs
+        ],
+    )  # fmt: skip
+
+
+def data_table(card: Card) -> Table:
+    return Table(
+        ["data (benchmark/variant)", "SHA-256"],
+        [[k, v] for k, v in card.provenance.data_sha256.items()],
+    )
+
+
+def spectral_summary_tables(sec: SpectralSection) -> list[Table]:
+    """The model-level means and, with a base, the update's summary."""
+    out = []
+    if sec.summary:
+        out.append(
+            Table(
+                ["metric (mean over matrices)", "value"],
+                [[k, num(v)] for k, v in sec.summary.items()],
+                [False, True],
+            )
+        )
+    if sec.update_summary:
+        out.append(
+            Table(
+                ["update (W - W0)", "value"],
+                [[k, num(v)] for k, v in sec.update_summary.items()],
+                [False, True],
+            )
+        )
+    return out
+
+
+def top_changed_table(sec: SpectralSection, singular_values: bool = False) -> Table:
+    """The most changed matrices; ``singular_values`` adds their five largest (where no plot
+    shows the spectra)."""
+    headers = ["matrix", "kind", "layer", "relative change"]
+    body = [
+        [m.name, m.kind, "" if m.layer is None else str(m.layer), num(m.relative_change)]
+        for m in sec.top_changed
+    ]
+    if singular_values:
+        headers.append("top singular values")
+        for row, m in zip(body, sec.top_changed, strict=True):
+            row.append(", ".join(f"{x:.3g}" for x in m.singular_values[:5]))
+    return Table(headers, body, [False, False, True, True])
 
 
 def pairwise_orig_table(pairs: list[OrigPair]) -> Table:
