@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from shadow_suite.contract import ORIG, benchmark_group, task_name
+from shadow_suite.contract import GROUP, ORIG, benchmark_group, task_name
 from shadow_suite.demo import corpus
 from shadow_suite.demo.train import TokenStream, TrainSettings, fill_tokens, model_done, train
 from shadow_suite.errors import ShadowSuiteError
@@ -351,18 +351,22 @@ def evaluate_member(
 
 
 def taskpack_hash(benchmarks: Sequence[str]) -> str:
-    """SHA-256 of the benchmarks' task YAML and of the variants' code: an evaluation is
-    reused only while the task pack that made it is unchanged."""
+    """SHA-256 of the benchmarks' task YAML and of the pack's code (loader, samplers,
+    variants...): an evaluation is reused only while the task pack that made it is unchanged."""
     import hashlib
 
-    import shadow_suite.taskpack.variants as variants_pkg
     from shadow_suite.taskpack.plugin import task_pack_dir
 
+    pack = task_pack_dir() / GROUP
+    code = task_pack_dir().parent
+    files = [p for b in benchmarks for p in sorted((pack / b).glob("*.yaml"))]
+    if not files:
+        raise ShadowSuiteError(f"{pack}: no task YAML for {', '.join(benchmarks)}")
+    files += sorted(code.rglob("*.py"))
     digest = hashlib.sha256()
-    files = [p for b in benchmarks for p in sorted((Path(task_pack_dir()) / b).glob("*.yaml"))]
-    files += sorted(Path(variants_pkg.__file__).parent.glob("*.py"))
     for path in files:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        name = path.relative_to(code).as_posix()
+        digest.update(name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 
