@@ -36,7 +36,7 @@ import pandas as pd
 
 from shadow_suite.contract import ORIG
 from shadow_suite.gap import stats
-from shadow_suite.gap.defaults import ALPHA
+from shadow_suite.gap.defaults import ALPHA, CONFIDENCE, DEFAULT_BOOTSTRAP_SEED, DEFAULT_N_BOOT
 from shadow_suite.gap.gates import GateStatus, gate_row
 from shadow_suite.gap.lm_eval_output import EvalResults
 from shadow_suite.gap.records import (
@@ -303,7 +303,8 @@ class Cell:
         return row_key(self.benchmark, self.variant, self.baseline)
 
     def contributions(self) -> np.ndarray:
-        return self.base - self.var
+        diff: np.ndarray = self.base - self.var
+        return diff
 
 
 def _arrays(form: Form, ids: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -510,8 +511,8 @@ def _exclusion(benchmark: str, row: VariantGap) -> Exclusion | None:
 
 def analyse(
     results: EvalResults | pd.DataFrame,
-    n_boot: int = stats.DEFAULT_N_BOOT,
-    seed: int = stats.DEFAULT_BOOTSTRAP_SEED,
+    n_boot: int = DEFAULT_N_BOOT,
+    seed: int = DEFAULT_BOOTSTRAP_SEED,
     references: Sequence[ReferenceItems] = (),
     n_perm: int | None = None,
 ) -> GapAnalysis:
@@ -604,7 +605,7 @@ def analyse(
         gates=_gate_config(),
         n_boot=n_boot,
         seed=seed,
-        confidence=stats.CONFIDENCE,
+        confidence=CONFIDENCE,
         exclusions=exclusions,
     )
     from shadow_suite.gap.position import position_signatures

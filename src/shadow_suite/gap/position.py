@@ -13,6 +13,8 @@ puts its prior on A and shows no signal unless gold used to be at A more than ch
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
@@ -20,11 +22,14 @@ from shadow_suite.contract import ORIG
 from shadow_suite.gap import stats
 from shadow_suite.gap.records import PositionSignature
 
+if TYPE_CHECKING:
+    from shadow_suite.gap.analysis import Form
+
 POSITION_VARIANTS = ("permuted",)
 
 
 def position_signatures(
-    items: pd.DataFrame, forms: dict, label: str | None
+    items: pd.DataFrame, forms: dict[tuple[str, str], Form], label: str | None
 ) -> list[PositionSignature]:
     """One signature per benchmark that has ``orig`` and ``permuted`` with chosen options."""
     out = []

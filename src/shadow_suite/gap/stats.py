@@ -14,15 +14,19 @@ the tests can check each number against a hand computation.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 from scipy import stats
 
 from shadow_suite.gap.defaults import CONFIDENCE, DEFAULT_BOOTSTRAP_SEED, DEFAULT_N_BOOT
 
 # resamples per chunk: bounds memory at chunk x n_items counts (MMLU: 500 x 14k floats)
 _CHUNK = 500
+
+Counts = npt.NDArray[np.intp]
 
 
 def mcnemar_exact(orig_only: int, variant_only: int) -> float:
@@ -115,12 +119,27 @@ class BootstrapDraws:
 
 def _pooled(per_variant: np.ndarray) -> np.ndarray:
     # mean over variants; a NaN variant (no pairs drawn) makes that resample NaN
-    return per_variant.mean(axis=-1)
+    pooled: np.ndarray = per_variant.mean(axis=-1)
+    return pooled
 
 
 def benchmark_stream_seed(seed: int, benchmark: str) -> np.random.Generator:
     """A generator for one benchmark, independent of which other benchmarks are present."""
     return np.random.default_rng([seed, zlib.crc32(benchmark.encode("utf-8"))])
+
+
+def _resample_counts(
+    rng: np.random.Generator, n_draws: int, n_items: int
+) -> Iterator[tuple[int, Counts]]:
+    """Per chunk of at most ``_CHUNK`` bootstrap draws: (first draw's index, the counts of each
+    item in each draw, shape (chunk, n_items)), items drawn with replacement."""
+    done = 0
+    while done < n_draws:
+        size = min(_CHUNK, n_draws - done)
+        idx = rng.integers(0, n_items, size=(size, n_items))
+        flat = (idx + (np.arange(size) * n_items)[:, None]).ravel()
+        yield done, np.bincount(flat, minlength=size * n_items).reshape(size, n_items)
+        done += size
 
 
 def point_estimates(items: PairedItems) -> BootstrapDraws:
@@ -178,15 +197,10 @@ def bootstrap_benchmark(
     if n_items == 0:
         raise ValueError("no items to resample")
     design = _design(items)
-    parts: list[BootstrapDraws] = []
-    done = 0
-    while done < n_boot:
-        size = min(_CHUNK, n_boot - done)
-        idx = rng.integers(0, n_items, size=(size, n_items))
-        flat = (idx + (np.arange(size) * n_items)[:, None]).ravel()
-        counts = np.bincount(flat, minlength=size * n_items).reshape(size, n_items)
-        parts.append(_weighted(items, counts.astype(np.float32), design))
-        done += size
+    parts = [
+        _weighted(items, counts.astype(np.float32), design)
+        for _, counts in _resample_counts(rng, n_boot, n_items)
+    ]
     return BootstrapDraws(
         *(
             np.concatenate([getattr(p, f) for p in parts])
@@ -322,15 +336,9 @@ def masked_mean_draws(
     weighted = np.where(mask, values, 0.0)
     masked = mask.astype(float)
     out = np.empty((n_boot, values.shape[1]))
-    done = 0
-    while done < n_boot:
-        size = min(_CHUNK, n_boot - done)
-        idx = rng.integers(0, n_items, size=(size, n_items))
-        flat = (idx + (np.arange(size) * n_items)[:, None]).ravel()
-        counts = np.bincount(flat, minlength=size * n_items).reshape(size, n_items)
+    for start, counts in _resample_counts(rng, n_boot, n_items):
         with np.errstate(invalid="ignore", divide="ignore"):
-            out[done : done + size] = (counts @ weighted) / (counts @ masked)
-        done += size
+            out[start : start + len(counts)] = (counts @ weighted) / (counts @ masked)
     return out
 
 

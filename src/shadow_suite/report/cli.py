@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from shadow_suite.gap.defaults import DEFAULT_BOOTSTRAP_SEED, DEFAULT_N_BOOT
 from shadow_suite.report.pdf import DEFAULT_PAPER, PAPERS
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     report = subparsers.add_parser(
         "report",
         help="report card (JSON, HTML, Markdown) from lm-eval output and optional spectra",
@@ -210,7 +211,7 @@ def run_compare(args: argparse.Namespace) -> int:
     return 0
 
 
-def _footprint_args(args: argparse.Namespace) -> dict:
+def _footprint_args(args: argparse.Namespace) -> dict[str, Any]:
     from shadow_suite.report.footprint import parse_pairs
 
     return {

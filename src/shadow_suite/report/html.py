@@ -201,32 +201,17 @@ def _spectral(sec: SpectralSection) -> str:
                 + ("; dashed: base model." if sec.base_effective_rank_by_layer else "."),
             )
         )
-    if sec.update_relative_change_by_layer is not None:
-        s = sec.update_relative_change_by_layer
-        out.append(
-            _figure(
-                svg.lines(
-                    [svg.Series("relative change", s.layers, s.values)],
-                    "Update relative change by layer",
-                    "layer",
-                    "||W-W0|| / ||W0||",
-                ),
-                "How much each layer moved from the base model.",
-            )
-        )
-    if sec.update_effective_rank_by_layer is not None:
-        s = sec.update_effective_rank_by_layer
-        out.append(
-            _figure(
-                svg.lines(
-                    [svg.Series("update eff. rank", s.layers, s.values)],
-                    "Update effective rank by layer",
-                    "layer",
-                    "effective rank of W - W0",
-                ),
-                "Effective rank of the update W - W0 by layer (mean over the layer's matrices).",
-            )
-        )
+    update_plots = [
+        (sec.update_relative_change_by_layer, "relative change", "Update relative change by layer",
+         "||W-W0|| / ||W0||", "How much each layer moved from the base model."),
+        (sec.update_effective_rank_by_layer, "update eff. rank", "Update effective rank by layer",
+         "effective rank of W - W0",
+         "Effective rank of the update W - W0 by layer (mean over the layer's matrices)."),
+    ]  # fmt: skip
+    for s, name, title, y_label, caption in update_plots:
+        if s is not None:
+            chart = svg.lines([svg.Series(name, s.layers, s.values)], title, "layer", y_label)
+            out.append(_figure(chart, caption))
     if sec.top_changed:
         what = "update W - W0" if sec.top_changed[0].what == "update" else "weight W"
         series_sv = [

@@ -326,24 +326,12 @@ def data_table(card: Card) -> Table:
 
 def spectral_summary_tables(sec: SpectralSection) -> list[Table]:
     """The model-level means and, with a base, the update's summary."""
-    out = []
-    if sec.summary:
-        out.append(
-            Table(
-                ["metric (mean over matrices)", "value"],
-                [[k, num(v)] for k, v in sec.summary.items()],
-                [False, True],
-            )
-        )
-    if sec.update_summary:
-        out.append(
-            Table(
-                ["update (W - W0)", "value"],
-                [[k, num(v)] for k, v in sec.update_summary.items()],
-                [False, True],
-            )
-        )
-    return out
+    named = [("metric (mean over matrices)", sec.summary), ("update (W - W0)", sec.update_summary)]
+    return [
+        Table([name, "value"], [[k, num(v)] for k, v in values.items()], [False, True])
+        for name, values in named
+        if values
+    ]
 
 
 def top_changed_table(sec: SpectralSection, singular_values: bool = False) -> Table:

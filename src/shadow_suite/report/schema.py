@@ -276,7 +276,8 @@ def card_from_dict(data: Any, source: str = "card") -> Card:
             f"{source}: card schema version {version} is newer than this shadow-suite "
             f"supports ({SCHEMA_VERSION}); upgrade shadow-suite"
         )
-    return _build(Card, data, Path(source).name)
+    card: Card = _build(Card, data, Path(source).name)
+    return card
 
 
 def load_card(path: str | os.PathLike[str]) -> Card:

@@ -14,10 +14,22 @@ def signed_pct(x: float | None) -> str:
     return "n/a" if x is None else f"{100 * x:+.1f}"
 
 
-def ci(low: float | None, high: float | None) -> str:
+def ci(
+    low: float | None,
+    high: float | None,
+    between: str = ", ",
+    brackets: tuple[str, str] = ("[", "]"),
+) -> str:
+    """An interval in signed points, '[+1.0, +3.0]'; 'n/a' when a bound is missing."""
     if low is None or high is None:
         return "n/a"
-    return f"[{100 * low:+.1f}, {100 * high:+.1f}]"
+    opening, closing = brackets
+    return f"{opening}{100 * low:+.1f}{between}{100 * high:+.1f}{closing}"
+
+
+def ci_words(low: float | None, high: float | None) -> str:
+    """An interval for a sentence: '+1.0 to +3.0'."""
+    return ci(low, high, " to ", ("", ""))
 
 
 def pvalue(p: float | None) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from shadow_suite.gap.analysis import Exclusion, GapAnalysis, VerdictClass
 from shadow_suite.report.schema import Card
-from shadow_suite.report.text import pvalue
+from shadow_suite.report.text import ci_words, pvalue, signed_pct
 
 CLASS_TITLES: dict[VerdictClass, str] = {
     "benchmark_specific": "Benchmark-specific gap",
@@ -26,16 +26,6 @@ FAMILY_WORDS = {
     "format": "format (same item, another format)",
     "hard": "hard (harder for every model)",
 }
-
-
-def _pts(x: float | None) -> str:
-    return "n/a" if x is None else f"{100 * x:+.1f}"
-
-
-def _ci(low: float | None, high: float | None) -> str:
-    if low is None or high is None:
-        return "n/a"
-    return f"{100 * low:+.1f} to {100 * high:+.1f}"
 
 
 def _names(names: list[str]) -> str:
@@ -65,7 +55,7 @@ def verdict_sentence(card: Card) -> str:
         )
     if cls == "no_reference":
         return (
-            f"Reformatting gap {_pts(h.reformat_gap)} points (95% CI {_ci(h.ci_low, h.ci_high)}; "
+            f"Reformatting gap {signed_pct(h.reformat_gap)} points (95% CI {ci_words(h.ci_low, h.ci_high)}; "
             f"content and format families averaged) {scope}. Clean models show such gaps too "
             "(format sensitivity, option-order bias), so without a base or reference model "
             "evaluated on the same items this card makes no claim about training; run with "
@@ -73,8 +63,8 @@ def verdict_sentence(card: Card) -> str:
         )
     p = pvalue(h.p_value)
     delta = (
-        f"the gap exceeds the references' by {_pts(h.delta)} points (95% CI "
-        f"{_ci(h.delta_ci_low, h.delta_ci_high)}, one-sided permutation "
+        f"the gap exceeds the references' by {signed_pct(h.delta)} points (95% CI "
+        f"{ci_words(h.delta_ci_low, h.delta_ci_high)}, one-sided permutation "
         f"p {p if p.startswith('<') else '= ' + p})"
     )
     if cls == "benchmark_specific":
@@ -91,7 +81,7 @@ def verdict_sentence(card: Card) -> str:
         )
     return (
         f"{refs}, {delta} {scope}; neither above nor below the {margin} margin. This sample "
-        f"would detect a true excess of {_pts(h.mde)} points with 80% power."
+        f"would detect a true excess of {signed_pct(h.mde)} points with 80% power."
     )
 
 
@@ -156,8 +146,8 @@ def reference_note(card: Card) -> list[str]:
     ]
     for fam in ref.families:
         lines.append(
-            f"{FAMILY_WORDS.get(fam.family, fam.family)}: delta {_pts(fam.delta)} points "
-            f"(95% CI {_ci(fam.ci_low, fam.ci_high)}, Holm p = {pvalue(fam.p_holm)}, "
+            f"{FAMILY_WORDS.get(fam.family, fam.family)}: delta {signed_pct(fam.delta)} points "
+            f"(95% CI {ci_words(fam.ci_low, fam.ci_high)}, Holm p = {pvalue(fam.p_holm)}, "
             f"{fam.n_items} items)"
         )
     lines += ref.notes
