@@ -62,12 +62,13 @@ def test_planted_rank8_update_is_recovered_above_noise_floor(pair: dict[str, Pat
         # relative noise floor ~2e-3 of ||W||_F, as the bf16 rounding model predicts
         assert 1e-3 < row["noise_floor_frobenius"] / row["frobenius_norm"] < 2.5e-3
         assert row["cosine_to_base"] == pytest.approx(1 / np.sqrt(1 + 0.05**2), abs=2e-3)
-    summary = result.summary["update"]
-    assert summary["matrices_compared"] == 16 and summary["noise_dominated_matrices"] == 0
-    assert summary["relative_change"] == pytest.approx(0.05, abs=3e-3)
-    assert len(summary["top_changed"]) == 10
-    assert len(summary["top_changed"][0]["update_singular_values"]) == 64
-    assert {entry["layer"] for entry in summary["by_layer"]} == {0, 1}
+    summary = result.summary.update
+    assert summary is not None
+    assert summary.matrices_compared == 16 and summary.noise_dominated_matrices == 0
+    assert summary.relative_change == pytest.approx(0.05, abs=3e-3)
+    assert len(summary.top_changed) == 10
+    assert len(summary.top_changed[0].update_singular_values) == 64
+    assert {entry.layer for entry in summary.by_layer} == {0, 1}
 
 
 def test_tiny_update_is_flagged_as_rounding_noise(pair: dict[str, Path]) -> None:
@@ -76,7 +77,8 @@ def test_tiny_update_is_flagged_as_rounding_noise(pair: dict[str, Path]) -> None
     assert ok["update_noise_dominated"].all()
     # rounding noise is full rank: the effective rank of the stored update is far above 8
     assert (ok["update_effective_rank_entropy"] > 20).all()
-    assert result.summary["update"]["noise_dominated_matrices"] == 16
+    assert result.summary.update is not None
+    assert result.summary.update.noise_dominated_matrices == 16
 
 
 def test_outputs_round_trip_and_summaries(pair: dict[str, Path], tmp_path: Path) -> None:
@@ -114,7 +116,7 @@ def test_outputs_round_trip_and_summaries(pair: dict[str, Path], tmp_path: Path)
     )
     back = load_spectra(tmp_path / "out")
     assert back.table.shape == result.table.shape
-    assert back.document == document
+    assert back.document.to_json() == document
     np.testing.assert_allclose(
         back.singular_values[Q0], result.singular_values[Q0].astype(np.float32)
     )
@@ -142,9 +144,9 @@ def test_interrupted_run_resumes_from_cache(
     assert not list(cache.rglob(".tmp-*"))  # no half-written entry
     monkeypatch.setattr(engine, "_compute", real)
     resumed = analyze_model(pair["rank8"], pair["base"], cache_dir=cache, hash_files=False)
-    assert resumed.document["counts"]["cached"] == finished
+    assert resumed.document.counts.cached == finished
     again = analyze_model(pair["rank8"], pair["base"], cache_dir=cache, hash_files=False)
-    assert again.document["counts"]["cached"] == 16
+    assert again.document.counts.cached == 16
     fresh = analyze_model(pair["rank8"], pair["base"], cache_dir=None, hash_files=False)
     columns = ["stable_rank", "alpha", "update_relative_change", "update_rank_above_noise"]
     for frame in (resumed.table, again.table):  # BLAS may differ in the last bit run to run
@@ -160,7 +162,7 @@ def test_modules_regex_and_exact_svd(pair: dict[str, Path]) -> None:
     np.testing.assert_allclose(gram.singular_values[UP1], exact.singular_values[UP1], rtol=1e-10)
     for column in ("stable_rank", "effective_rank_entropy", "alpha"):
         np.testing.assert_allclose(gram.table[column], exact.table[column], rtol=1e-9)
-    assert exact.document["method"]["name"] == "svd"
+    assert exact.document.method.name == "svd"
 
 
 def test_cli_writes_outputs(pair: dict[str, Path], tmp_path: Path, capsys) -> None:

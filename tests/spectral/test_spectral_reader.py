@@ -92,7 +92,7 @@ def test_pickle_refused_unless_opted_in(tmp_path: Path) -> None:
     table = result.table.set_index("name")
     assert table.loc["x.weight", "status"] == "ok"
     assert table.loc["y.bias", "status"] == "skipped"
-    assert result.document["model"]["format"] == "pytorch-pickle"
+    assert result.document.model.format == "pytorch-pickle"
 
 
 def test_pickle_with_code_is_refused_even_when_opted_in(tmp_path: Path) -> None:
@@ -121,19 +121,19 @@ def test_quantized_1d_nd_and_nonfinite_tensors_are_listed(tmp_path: Path) -> Non
     folder = save_model(tmp_path / "m", tensors)
     result = _analyze(folder)
     table = result.table.set_index("name")
-    reasons = {r["name"]: r["reason"] for r in result.document["skipped"]}
+    reasons = {r.name: r.reason for r in result.document.skipped}
     assert "quantization side tensor" in reasons["model.layers.0.self_attn.k_proj.qweight"]
     assert "quantization side tensor" in reasons["model.layers.0.self_attn.k_proj.scales"]
     assert "quantized or packed" in reasons["model.layers.0.mlp.down_proj.weight"]
     assert "1-D" in reasons["model.layers.0.input_layernorm.weight"]
     v = table.loc["model.layers.0.self_attn.v_proj.weight"]
     assert v["status"] == "nonfinite" and v["nan_count"] == 1 and v["inf_count"] == 1
-    assert result.document["nonfinite"][0]["reason"] == "1 NaN and 1 Inf values"
+    assert result.document.nonfinite[0].reason == "1 NaN and 1 Inf values"
     experts = table.loc["model.layers.0.mlp.experts.weight"]
     assert experts["status"] == "ok" and (experts["rows"], experts["cols"]) == (4, 30)
     assert experts["reshape"] == "reshaped [4, 6, 5] to 2-D"
     assert table.loc["model.layers.0.self_attn.q_proj.weight", "status"] == "ok"
-    assert result.document["counts"]["analyzed"] == 2
+    assert result.document.counts.analyzed == 2
 
 
 def test_base_with_different_architecture(tmp_path: Path) -> None:
@@ -159,13 +159,14 @@ def test_grown_embedding_compares_shared_rows_and_lists_unmatched(tmp_path: Path
     base = save_model(tmp_path / "b", base_tensors)
     model = save_model(tmp_path / "m", model_tensors)
     result = _analyze(model, base_dir=base)
-    unmatched = result.document["unmatched"]
-    assert unmatched["only_in_base"] == ["lm_head.weight"]
-    assert unmatched["only_in_model"] == []  # the 1-D bias is skipped before matching
-    (mismatch,) = unmatched["shape_mismatch"]
-    assert mismatch["name"] == "model.embed_tokens.weight"
-    assert mismatch["shape"] == [72, 32] and mismatch["base_shape"] == [64, 32]
-    assert "64 shared rows" in mismatch["note"] and "grown by 8" in mismatch["note"]
+    unmatched = result.document.unmatched
+    assert unmatched is not None
+    assert unmatched.only_in_base == ("lm_head.weight",)
+    assert unmatched.only_in_model == ()  # the 1-D bias is skipped before matching
+    (mismatch,) = unmatched.shape_mismatch
+    assert mismatch.name == "model.embed_tokens.weight"
+    assert mismatch.shape == (72, 32) and mismatch.base_shape == (64, 32)
+    assert "64 shared rows" in mismatch.note and "grown by 8" in mismatch.note
     row = result.table.set_index("name").loc["model.embed_tokens.weight"]
     assert row["update_relative_change"] == 0.0  # shared rows are untouched
     grown = model_tensors["model.embed_tokens.weight"].double()

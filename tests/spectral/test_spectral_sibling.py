@@ -91,8 +91,8 @@ def _bf16(path: Path) -> dict[str, np.ndarray]:
 def test_sibling_update_is_the_planted_difference(family: dict[str, Path]) -> None:
     result = _analyze(family["M"], family["A"], family["B"])
     document = result.document
-    assert document["base"]["path"] == str(family["B"].resolve())
-    assert document["ancestor"]["path"] == str(family["A"].resolve())
+    assert document.base is not None and document.base.path == str(family["B"].resolve())
+    assert document.ancestor is not None and document.ancestor.path == str(family["A"].resolve())
     ok = result.table[result.table["status"] == "ok"].set_index("name")
     assert len(ok) == 16
     # exactly ||W_M - W_B|| / ||W_B|| of the stored weights
@@ -109,10 +109,11 @@ def test_sibling_update_is_the_planted_difference(family: dict[str, Path]) -> No
     # relative to ||W_B|| = ||W_A|| sqrt(1 + 0.05^2); bf16 rounding moves it by < 3e-3
     assert ok.loc[V1, "update_relative_change"] == pytest.approx(0.25, abs=4e-3)
     np.testing.assert_allclose(ok.drop(index=V1)["update_relative_change"], 0.03, atol=3e-3)
-    assert result.summary["update"]["top_changed"][0]["name"] == V1
+    assert result.summary.update is not None
+    assert result.summary.update.top_changed[0].name == V1
     # measured from the ancestor instead, the shared update is in every matrix too
     from_a = _analyze(family["M"], family["A"])
-    assert from_a.document["ancestor"] is None
+    assert from_a.document.ancestor is None
     floors = from_a.table.set_index("name")["noise_floor_sv"]
     for name in ok.index:
         rank = SHARED[1] + (PLANTED_V1[1] if name == V1 else PLANTED[1])
@@ -124,14 +125,14 @@ def test_cache_is_keyed_by_the_sibling(family: dict[str, Path], tmp_path: Path) 
     cache = tmp_path / "cache"
     vs_a = _analyze(family["M"], family["A"], cache_dir=cache)
     first = _analyze(family["M"], family["A"], family["B"], cache_dir=cache)
-    assert first.document["counts"]["cached"] == 0  # the ancestor's entries are not taken
+    assert first.document.counts.cached == 0  # the ancestor's entries are not taken
     again = _analyze(family["M"], family["A"], family["B"], cache_dir=cache)
-    assert again.document["counts"]["cached"] == 16  # nothing recomputed
+    assert again.document.counts.cached == 16  # nothing recomputed
     # --base B has another noise floor (B's rounding is no noise there): its own entries
     as_base = _analyze(family["M"], family["B"], cache_dir=cache)
-    assert as_base.document["counts"]["cached"] == 0
+    assert as_base.document.counts.cached == 0
     other = _analyze(family["M"], family["A"], family["C"], cache_dir=cache)
-    assert other.document["counts"]["cached"] == 0  # another sibling: its own entries
+    assert other.document.counts.cached == 0  # another sibling: its own entries
     columns = ["update_relative_change", "update_rank_above_noise", "cosine_to_base"]
     np.testing.assert_allclose(again.table[columns], first.table[columns], rtol=1e-12)
     for frame in (vs_a.table, other.table):

@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "spectra",
         help="weight-spectrum diagnostics of a model (and its update vs a base model)",
@@ -91,21 +91,21 @@ def run(args: argparse.Namespace) -> int:
         against_dir=args.against,
     )
     path = write_result(result, out)
-    counts = result.document["counts"]
-    timings = result.document["timings"]
+    counts = result.document.counts
     line = (
-        f"{counts['analyzed']} matrices analysed, {counts['skipped']} skipped, "
-        f"{counts['nonfinite']} with NaN/Inf, {counts['cached']} from cache "
-        f"in {timings['total_s']:.1f} s -> {path}"
+        f"{counts.analyzed} matrices analysed, {counts.skipped} skipped, "
+        f"{counts.nonfinite} with NaN/Inf, {counts.cached} from cache "
+        f"in {result.document.timings.total_s:.1f} s -> {path}"
     )
-    update = result.summary.get("update")
+    update = result.summary.update
     if update is not None:
         versus = "base"
-        if result.document.get("ancestor"):
+        if result.document.ancestor is not None:
             versus = f"sibling {args.against} (both from the ancestor {args.base})"
+        change = "n/a" if update.relative_change is None else f"{update.relative_change:.3g}"
         line += (
-            f"\nupdate vs {versus}: relative change {update['relative_change']:.3g}, "
-            f"{update['noise_dominated_matrices']} of {update['matrices_compared']} matrices "
+            f"\nupdate vs {versus}: relative change {change}, "
+            f"{update.noise_dominated_matrices} of {update.matrices_compared} matrices "
             "changed so little that their update rank is mostly bf16 rounding noise"
         )
     print(line)

@@ -27,7 +27,19 @@ import pandas as pd
 
 from shadow_suite import __version__
 from shadow_suite.errors import ShadowSuiteError
+from shadow_suite.numbers import finite_or_none
 from shadow_suite.spectral import cache as cache_mod
+from shadow_suite.spectral.document import (
+    CheckpointRecord,
+    Counts,
+    FileRecord,
+    ListedTensor,
+    Method,
+    ShapeMismatch,
+    SpectraDocument,
+    Timings,
+    Unmatched,
+)
 from shadow_suite.spectral.linalg import as_matrix, matrix_stats, nonfinite_counts
 from shadow_suite.spectral.metrics import (
     NOISE_DOMINATED_RELATIVE_CHANGE,
@@ -44,8 +56,8 @@ from shadow_suite.spectral.reader import (
     open_checkpoint,
     read_tensor,
 )
-from shadow_suite.spectral.result import SCHEMA, SCHEMA_VERSION, SpectralResult
-from shadow_suite.spectral.summary import clean, summarize
+from shadow_suite.spectral.result import SpectralResult
+from shadow_suite.spectral.summary import summarize
 
 # A base sharing fewer than this share of the model's matrices (by name and shape) is taken to
 # be a different architecture: comparing it would be meaningless, so it is refused.
@@ -155,7 +167,7 @@ def _plan(
     base: Checkpoint | None,
     pattern: re.Pattern[str] | None,
     role: str = "base",
-) -> tuple[list[Job], list[dict[str, Any]], dict[str, Any] | None]:
+) -> tuple[list[Job], list[dict[str, Any]], Unmatched | None]:
     """Which tensors to decompose, which to list as skipped, and the base-matching report.
     ``role`` names ``base`` in the one-line refusal of another architecture."""
     jobs: list[Job] = []
@@ -163,7 +175,7 @@ def _plan(
     selected = [t for t in model.tensors if pattern is None or pattern.search(t.name)]
     base_by_name = {t.name: t for t in base.tensors} if base is not None else {}
     only_in_model: list[str] = []
-    mismatched: list[dict[str, Any]] = []
+    mismatched: list[ShapeMismatch] = []
     matched = 0
     for info in selected:
         reason = info.skip_reason()
@@ -186,12 +198,7 @@ def _plan(
                     f"(grown by {grown} rows vs base: added tokens)"
                 )
                 mismatched.append(
-                    {
-                        "name": info.name,
-                        "shape": list(info.shape),
-                        "base_shape": list(candidate.shape),
-                        "note": note,
-                    }
+                    ShapeMismatch(info.name, tuple(info.shape), tuple(candidate.shape), note)
                 )
             else:
                 why = (
@@ -201,12 +208,7 @@ def _plan(
                 )
                 note = f"not compared with the base: {why}"
                 mismatched.append(
-                    {
-                        "name": info.name,
-                        "shape": list(info.shape),
-                        "base_shape": list(candidate.shape),
-                        "note": note,
-                    }
+                    ShapeMismatch(info.name, tuple(info.shape), tuple(candidate.shape), note)
                 )
             matched += base_info is not None
         jobs.append(Job(info, base_info, shared_rows, note))
@@ -230,11 +232,7 @@ def _plan(
                 f"{base.root}: {role} looks like a different architecture: only {matched} of "
                 f"{len(jobs)} matrices match those of {model.root.name} by name and shape"
             )
-        report = {
-            "only_in_model": only_in_model,
-            "only_in_base": only_in_base,
-            "shape_mismatch": mismatched,
-        }
+        report = Unmatched(tuple(only_in_model), tuple(only_in_base), tuple(mismatched))
     return jobs, skipped, report
 
 
@@ -388,22 +386,24 @@ def _row(info: TensorInfo) -> dict[str, Any]:
     }
 
 
-def _checkpoint_doc(ckpt: Checkpoint, hashes: dict[Path, str]) -> dict[str, Any]:
+def _checkpoint_doc(ckpt: Checkpoint, hashes: dict[Path, str]) -> CheckpointRecord:
     dtypes: dict[str, int] = {}
     for info in ckpt.tensors:
         dtypes[info.dtype] = dtypes.get(info.dtype, 0) + 1
-    return {
-        "path": str(ckpt.root.resolve()),
-        "format": ckpt.format,
-        "model_type": ckpt.config.get("model_type"),
-        "architectures": ckpt.config.get("architectures"),
-        "quantization_config": ckpt.config.get("quantization_config") is not None,
-        "tensors": len(ckpt.tensors),
-        "dtypes": dtypes,
-        "files": [
-            {"name": p.name, "bytes": p.stat().st_size, "sha256": hashes.get(p)} for p in ckpt.files
-        ],
-    }
+    model_type = ckpt.config.get("model_type")
+    architectures = ckpt.config.get("architectures")
+    return CheckpointRecord(
+        path=str(ckpt.root.resolve()),
+        format=ckpt.format,
+        model_type=str(model_type) if model_type is not None else None,
+        architectures=tuple(str(a) for a in architectures)
+        if isinstance(architectures, list)
+        else None,
+        quantization_config=ckpt.config.get("quantization_config") is not None,
+        tensors=len(ckpt.tensors),
+        dtypes=dtypes,
+        files=tuple(FileRecord(p.name, p.stat().st_size, hashes.get(p)) for p in ckpt.files),
+    )
 
 
 GPU_WORKERS = 4
@@ -566,54 +566,52 @@ def analyze_model(
     nonfinite = table[table["status"] == "nonfinite"]
     total_s = time.perf_counter() - started
     analysed = int((table["status"] == "ok").sum())
-    document: dict[str, Any] = {
-        "schema": SCHEMA,
-        "schema_version": SCHEMA_VERSION,
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "model": _checkpoint_doc(model, hashes),
-        "base": _checkpoint_doc(base, hashes) if base is not None else None,
-        "ancestor": _checkpoint_doc(ancestor, hashes) if ancestor is not None else None,
-        "method": {
-            "singular_values": "float64 Gram matrix of the short side + eigvalsh"
+    document = SpectraDocument(
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+        model=_checkpoint_doc(model, hashes),
+        base=_checkpoint_doc(base, hashes) if base is not None else None,
+        ancestor=_checkpoint_doc(ancestor, hashes) if ancestor is not None else None,
+        method=Method(
+            singular_values="float64 Gram matrix of the short side + eigvalsh"
             if method == "gram"
             else "float64 SVD (svdvals)",
-            "name": method,
-            "method_version": cache_mod.METHOD_VERSION,
-            "device": device,
-            "modules": modules,
-            "alpha": "power-law MLE on eigenvalues s^2 of W^T W above 1e-10 lambda_max, "
+            name="gram" if method == "gram" else "svd",
+            method_version=cache_mod.METHOD_VERSION,
+            device=device,
+            modules=modules,
+            alpha="power-law MLE on eigenvalues s^2 of W^T W above 1e-10 lambda_max, "
             "xmin by minimum KS distance (WeightWatcher's estimator)"
             if fit_alpha
             else None,
-            "update_top_k": top_k,
-            "noise_dominated_below_relative_change": NOISE_DOMINATED_RELATIVE_CHANGE,
-            "nd_rule": "tensors with more than 2 dims are reshaped to (shape[0], prod(rest))",
-            "cache_dir": str(cache_path) if cache_path is not None else None,
-        },
-        "environment": _package_versions(),
-        "timings": {
-            "total_s": total_s,
-            "read_s": read_s,
-            "compute_s": compute_s,
-            "workers": workers,
-            "tensors_per_s": len(jobs) / total_s if total_s > 0 else None,
-        },
-        "counts": {
-            "tensors": len(model.tensors),
-            "selected": len(jobs) + len(skipped),
-            "analyzed": analysed,
-            "skipped": len(skipped),
-            "nonfinite": len(nonfinite),
-            "cached": hits,
-        },
-        "summary": summary,
-        "skipped": [{"name": s["info"].name, "reason": s["reason"]} for s in skipped],
-        "nonfinite": [
-            {"name": r.name, "reason": r.skip_reason} for r in nonfinite.itertuples(index=False)
-        ],
-        "unmatched": match_report,
-    }
-    return SpectralResult(table, clean(document), singular, update_singular)
+            update_top_k=top_k,
+            noise_dominated_below_relative_change=NOISE_DOMINATED_RELATIVE_CHANGE,
+            nd_rule="tensors with more than 2 dims are reshaped to (shape[0], prod(rest))",
+            cache_dir=str(cache_path) if cache_path is not None else None,
+        ),
+        environment=_package_versions(),
+        timings=Timings(
+            total_s=total_s,
+            read_s=read_s,
+            compute_s=compute_s,
+            workers=workers,
+            tensors_per_s=finite_or_none(len(jobs) / total_s) if total_s > 0 else None,
+        ),
+        counts=Counts(
+            tensors=len(model.tensors),
+            selected=len(jobs) + len(skipped),
+            analyzed=analysed,
+            skipped=len(skipped),
+            nonfinite=len(nonfinite),
+            cached=hits,
+        ),
+        summary=summary,
+        skipped=tuple(ListedTensor(s["info"].name, s["reason"]) for s in skipped),
+        nonfinite=tuple(
+            ListedTensor(str(r.name), str(r.skip_reason)) for r in nonfinite.itertuples(index=False)
+        ),
+        unmatched=match_report,
+    )
+    return SpectralResult(table, document, singular, update_singular)
 
 
 def _table(rows: list[dict[str, Any]], has_base: bool) -> pd.DataFrame:

@@ -55,7 +55,8 @@ def nonfinite_counts(tensor: Any) -> tuple[int, int]:
 
 def _descending_sqrt(eigenvalues: Any) -> np.ndarray:
     values = eigenvalues.clamp_min(0).sqrt().flip(0)
-    return values.cpu().numpy().astype(np.float64)
+    out: np.ndarray = values.cpu().numpy().astype(np.float64)
+    return out
 
 
 def _gram_singular_values(gram: Any) -> np.ndarray:

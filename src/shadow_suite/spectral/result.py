@@ -8,85 +8,58 @@ An output folder holds three files:
 - ``singular_values.npz``: every analysed matrix's singular values (``sv::NAME``) and, with a
   base, its update's (``update_sv::NAME``), as float32 (metrics were computed in float64).
 
-spectra.json (schema ``shadow-suite.spectra``, ``schema_version`` 1; NaN is written as null)::
-
-    created, files {table, singular_values}
-    model / base (null without --base): path, format, model_type, architectures,
-        quantization_config (bool), tensors, dtypes {BF16: n}, files [{name, bytes, sha256}]
-    ancestor (null unless --against): the same fields for the shared ancestor A of
-        ``spectra MODEL --base A --against B``; ``base`` is then the sibling B, and every
-        update number is of W - W_B (A's weights are not read: W - W_B does not depend on them)
-    method: name (gram|svd), singular_values (words), method_version, device, modules,
-        alpha (words), update_top_k, noise_dominated_below_relative_change, nd_rule, cache_dir
-    environment: {python, shadow-suite, torch, numpy, ...}
-    timings: total_s, read_s, compute_s, workers, tensors_per_s
-    counts: tensors, selected, analyzed, skipped, nonfinite, cached
-    skipped: [{name, reason}]     nonfinite: [{name, reason}]
-    unmatched (null without base): only_in_model [name], only_in_base [name],
-        shape_mismatch [{name, shape, base_shape, note}]
-    summary:
-      model: matrices, parameters, mean {METRIC: x}, median {METRIC: x}
-      by_kind: [{kind, matrices, METRIC...}]            (kinds in names.KINDS order)
-      by_kind_layer: [{kind, layer, matrices, METRIC...}]  (the depth profiles)
-      update (null without base): matrices_compared, relative_change (pooled
-        sqrt(sum ||W-W0||^2 / sum ||W0||^2)), relative_change_median, noise_dominated_matrices,
-        unchanged_matrices,
-        by_layer: [{layer, matrices, relative_change, update_effective_rank_entropy,
-                    update_effective_rank_energy, update_rank_above_noise, noise_dominated}],
-        top_changed: [{name, kind, layer, shape, relative_change, cosine_to_base,
-                       update_effective_rank_entropy, update_stable_rank,
-                       update_rank_above_noise, noise_floor_sv, noise_dominated,
-                       update_singular_values (first 64, descending)}]
-
-METRIC in summaries: effective_rank_entropy, effective_rank_energy, stable_rank,
-participation_ratio, spectral_norm, alpha, and with a base update_relative_change,
-update_effective_rank_entropy, update_effective_rank_energy, update_stable_rank,
-update_rank_above_noise, cosine_to_base (means over the matrices of the group).
+spectra.json is a :class:`shadow_suite.spectral.document.SpectraDocument` (schema
+``shadow-suite.spectra``, fields documented there), read back strictly by ``read_document``.
 """
 
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from shadow_suite import atomic
 from shadow_suite.errors import ShadowSuiteError
+from shadow_suite.spectral.document import (
+    DOCUMENT_NAME,
+    OutputFiles,
+    SpectraDocument,
+    Summary,
+    document_path,
+    document_text,
+    read_document,
+)
 
-SCHEMA = "shadow-suite.spectra"
-SCHEMA_VERSION = 1
 TABLE_PARQUET = "spectra.parquet"
 TABLE_CSV = "spectra.csv"
-SUMMARY_JSON = "spectra.json"
+SUMMARY_JSON = DOCUMENT_NAME
 SINGULAR_VALUES = "singular_values.npz"
+WEIGHT_KEY = "sv::"
+"""npz key prefix of a matrix's own singular values (``sv::NAME``)."""
+UPDATE_KEY = "update_sv::"
+"""npz key prefix of its update's (``update_sv::NAME``)."""
 
 
 @dataclass
 class SpectralResult:
     table: pd.DataFrame  # one row per tensor
-    document: dict[str, Any]  # the content of spectra.json
+    document: SpectraDocument  # the content of spectra.json
     singular_values: dict[str, np.ndarray] = field(default_factory=dict)
     update_singular_values: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
-    def summary(self) -> dict[str, Any]:
-        return self.document["summary"]
-
-
-def _atomic(path: Path, write: Callable[[IO[bytes]], object]) -> None:
-    atomic.write_with(path, write)
+    def summary(self) -> Summary:
+        return self.document.summary
 
 
 def write_result(result: SpectralResult, out_dir: str | os.PathLike[str]) -> Path:
     """Write the three files into ``out_dir``, replacing an earlier set as a whole (so two runs
     into one folder never leave the JSON of one beside the table of the other); returns the
-    path of spectra.json."""
+    path of spectra.json. ``result.document`` gets the names of the files written."""
     final = Path(out_dir)
     with atomic.output_set(final) as out:
         _write_files(result, out)
@@ -94,51 +67,58 @@ def write_result(result: SpectralResult, out_dir: str | os.PathLike[str]) -> Pat
 
 
 def _write_files(result: SpectralResult, out: Path) -> None:
-    arrays = {f"sv::{k}": v.astype(np.float32) for k, v in result.singular_values.items()}
+    arrays = {f"{WEIGHT_KEY}{k}": v.astype(np.float32) for k, v in result.singular_values.items()}
     arrays.update(
-        {f"update_sv::{k}": v.astype(np.float32) for k, v in result.update_singular_values.items()}
+        {f"{UPDATE_KEY}{k}": v.astype(np.float32) for k, v in result.update_singular_values.items()}
     )
     named: dict[str, Any] = arrays  # keyword arrays; typed Any for numpy's allow_pickle overload
-    _atomic(out / SINGULAR_VALUES, lambda h: np.savez_compressed(h, **named))
+    atomic.write_with(out / SINGULAR_VALUES, lambda h: np.savez_compressed(h, **named))
     try:
         import pyarrow  # noqa: F401
 
         table_name = TABLE_PARQUET
-        _atomic(out / table_name, lambda h: result.table.to_parquet(h, index=False))
+        atomic.write_with(out / table_name, lambda h: result.table.to_parquet(h, index=False))
     except ImportError:
         table_name = TABLE_CSV
-        _atomic(out / table_name, lambda h: h.write(result.table.to_csv(index=False).encode()))
-    result.document["files"] = {"table": table_name, "singular_values": SINGULAR_VALUES}
-    text = json.dumps(result.document, indent=1, allow_nan=False)
-    _atomic(out / SUMMARY_JSON, lambda h: h.write(text.encode("utf-8")))
+        atomic.write_text(out / table_name, result.table.to_csv(index=False))
+    result.document = replace(result.document, files=OutputFiles(table_name, SINGULAR_VALUES))
+    atomic.write_text(out / SUMMARY_JSON, document_text(result.document))
+
+
+def read_singular_values(
+    path: str | os.PathLike[str], document: SpectraDocument
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The singular values beside spectra.json at ``path`` (a file or its folder): each
+    matrix's own and its update's, by tensor name; empty when the npz file is absent."""
+    folder = document_path(path).parent
+    files = document.files
+    npz = folder / (files.singular_values if files is not None else SINGULAR_VALUES)
+    weights: dict[str, np.ndarray] = {}
+    updates: dict[str, np.ndarray] = {}
+    if not npz.is_file():
+        return weights, updates
+    try:
+        with np.load(npz, allow_pickle=False) as data:
+            for key in data.files:
+                if key.startswith(WEIGHT_KEY):
+                    weights[key.removeprefix(WEIGHT_KEY)] = data[key]
+                elif key.startswith(UPDATE_KEY):
+                    updates[key.removeprefix(UPDATE_KEY)] = data[key]
+    except (OSError, ValueError) as err:
+        raise ShadowSuiteError(f"{npz}: unreadable singular values ({err})") from None
+    return weights, updates
 
 
 def load_spectra(path: str | os.PathLike[str]) -> SpectralResult:
     """Read an output folder (or its spectra.json) written by ``write_result``."""
-    path = Path(path)
-    json_path = path / SUMMARY_JSON if path.is_dir() else path
-    if not json_path.is_file():
-        raise ShadowSuiteError(f"{json_path}: no spectra.json here")
-    try:
-        document = json.loads(json_path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ShadowSuiteError(f"{json_path}: not valid JSON ({err})") from None
-    if document.get("schema") != SCHEMA:
-        raise ShadowSuiteError(f"{json_path}: not a {SCHEMA} document")
-    folder = json_path.parent
-    files = document.get("files", {})
-    table_path = folder / files.get("table", TABLE_PARQUET)
+    document = read_document(path)
+    folder = document_path(path).parent
+    files = document.files
+    table_path = folder / (files.table if files is not None else TABLE_PARQUET)
     if not table_path.is_file():
         raise ShadowSuiteError(f"{table_path}: per-tensor table missing")
     table = (
         pd.read_parquet(table_path) if table_path.suffix == ".parquet" else pd.read_csv(table_path)
     )
-    singular: dict[str, np.ndarray] = {}
-    update: dict[str, np.ndarray] = {}
-    sv_path = folder / files.get("singular_values", SINGULAR_VALUES)
-    if sv_path.is_file():
-        with np.load(sv_path, allow_pickle=False) as data:
-            for key in data.files:
-                kind, _, name = key.partition("::")
-                (singular if kind == "sv" else update)[name] = data[key]
+    singular, update = read_singular_values(path, document)
     return SpectralResult(table, document, singular, update)
