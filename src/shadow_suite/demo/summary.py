@@ -1,12 +1,14 @@
-"""The demo's closing table, from the three report cards (pure: card dicts in, text out)."""
+"""The demo's closing table, from the three report cards and the models' spectra documents
+(card dicts and typed spectra in, text out)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+from shadow_suite.spectral.document import UPDATE_EFFECTIVE_RANK, SpectraDocument, read_document
 
 
 @dataclass(frozen=True)
@@ -45,21 +47,17 @@ class SummaryRow:
         return asdict(self)
 
 
-def update_effective_rank(spectra_json: Mapping[str, Any]) -> float | None:
-    mean = spectra_json.get("summary", {}).get("model", {}).get("mean", {})
-    value = mean.get("update_effective_rank_entropy")
-    return None if value is None else float(value)
+def update_effective_rank(document: SpectraDocument) -> float | None:
+    """Mean entropy effective rank of the update over the matrices; None without a base."""
+    return document.summary.model.mean.get(UPDATE_EFFECTIVE_RANK)
 
 
 def read_update_ranks(paths: Mapping[str, Path]) -> dict[str, float | None]:
-    out: dict[str, float | None] = {}
-    for name, path in paths.items():
-        out[name] = (
-            update_effective_rank(json.loads(path.read_text(encoding="utf-8")))
-            if path.is_file()
-            else None
-        )
-    return out
+    """Each model's update effective rank from its spectra.json (None where there is none)."""
+    return {
+        name: update_effective_rank(read_document(path)) if path.is_file() else None
+        for name, path in paths.items()
+    }
 
 
 def summary_row(name: str, card: Mapping[str, Any], update_rank: float | None) -> SummaryRow:

@@ -34,10 +34,18 @@ from typing import Any
 
 import pandas as pd
 
+from shadow_suite import atomic
 from shadow_suite.errors import ShadowSuiteError
+from shadow_suite.numbers import finite_or_none
 from shadow_suite.report import svg
 from shadow_suite.report.html import CSS
-from shadow_suite.report.schema import write_text_atomic
+from shadow_suite.spectral.document import (
+    EFFECTIVE_RANK,
+    UPDATE_EFFECTIVE_RANK,
+    CheckpointRecord,
+    SpectraDocument,
+)
+from shadow_suite.spectral.result import SpectralResult, load_spectra
 
 DEFAULT_KINDS: tuple[str, ...] = (
     "attn_q",
@@ -91,24 +99,28 @@ class Member:
 
     label: str
     source: str
-    document: dict[str, Any]
+    document: SpectraDocument
     table: pd.DataFrame
     has_base: bool
 
+    @property
+    def base(self) -> CheckpointRecord:
+        """The checkpoint this member was measured against (members with a base only)."""
+        if self.document.base is None:
+            raise ShadowSuiteError(f"{self.source}: spectra without a base")
+        return self.document.base
 
-def _load(item: Any) -> tuple[str, dict[str, Any], pd.DataFrame]:
-    from shadow_suite.spectral.result import SpectralResult, load_spectra
 
+def _load(item: Any) -> tuple[str, SpectraDocument, pd.DataFrame]:
     if isinstance(item, SpectralResult):
-        path = str(item.document.get("model", {}).get("path") or "spectra")
-        return path, item.document, item.table
+        return item.document.model.path or "spectra", item.document, item.table
     result = load_spectra(item)
     return str(item), result.document, result.table
 
 
-def _model_name(document: dict[str, Any], source: str) -> str:
-    path = (document.get("model") or {}).get("path")
-    return Path(path).name if isinstance(path, str) and path else Path(source).name
+def _model_name(document: SpectraDocument, source: str) -> str:
+    path = document.model.path
+    return Path(path).name if path else Path(source).name
 
 
 def _unique(labels: list[str]) -> list[str]:
@@ -120,20 +132,19 @@ def _unique(labels: list[str]) -> list[str]:
     return out
 
 
-def _checkpoint_id(doc: dict[str, Any] | None) -> tuple[str, ...]:
+def _checkpoint_id(doc: CheckpointRecord | None) -> tuple[str, ...]:
     """Identity of a checkpoint: its files' SHA-256 when all were hashed, else its path."""
-    if not doc:
+    if doc is None:
         return ("<none>",)
-    files = doc.get("files") or []
-    hashes = [f.get("sha256") for f in files if isinstance(f, dict)]
-    strings = [h for h in hashes if isinstance(h, str)]
+    hashes = [f.sha256 for f in doc.files]
+    strings = [h for h in hashes if h is not None]
     if hashes and len(strings) == len(hashes):
         return tuple(sorted(strings))
-    return (str(doc.get("path")),)
+    return (doc.path,)
 
 
-def _describe(doc: dict[str, Any] | None) -> str:
-    return str((doc or {}).get("path") or "?")
+def _describe(doc: CheckpointRecord | None) -> str:
+    return (doc.path if doc is not None else None) or "?"
 
 
 def _layered(table: pd.DataFrame, kinds: Sequence[str]) -> pd.DataFrame:
@@ -158,31 +169,31 @@ def family(
     names = list(labels) if labels is not None else [_model_name(d, s) for s, d, _ in loaded]
     members = []
     for (source, document, table), label in zip(loaded, _unique(names), strict=True):
-        if not document.get("base"):
+        if document.base is None:
             raise ShadowSuiteError(
                 f"{source}: spectra without a base; run `shadow-suite spectra MODEL "
                 "--base ANCESTOR` for every model of the family"
             )
-        if document.get("ancestor"):
+        if document.ancestor is not None:
             raise ShadowSuiteError(
-                f"{source}: an update against the sibling {_describe(document['base'])} "
+                f"{source}: an update against the sibling {_describe(document.base)} "
                 "(`spectra --against`), not against the ancestor; a footprint profiles each "
                 "model against the ancestor: run `shadow-suite spectra MODEL --base ANCESTOR`"
             )
         members.append(Member(label, source, document, table, True))
     first = members[0]
-    ancestor = first.document["base"]
+    ancestor = first.base
     for member in members[1:]:
-        if _checkpoint_id(member.document["base"]) != _checkpoint_id(ancestor):
+        if _checkpoint_id(member.base) != _checkpoint_id(ancestor):
             raise ShadowSuiteError(
-                f"{member.source}: measured against {_describe(member.document['base'])}, "
+                f"{member.source}: measured against {_describe(member.base)}, "
                 f"not the ancestor {_describe(ancestor)} of {first.source}"
             )
     if base_spectra is not None:
         source, document, table = _load(base_spectra)
-        if _checkpoint_id(document.get("model")) != _checkpoint_id(ancestor):
+        if _checkpoint_id(document.model) != _checkpoint_id(ancestor):
             raise ShadowSuiteError(
-                f"{source}: spectra of {_describe(document.get('model'))}, not of the "
+                f"{source}: spectra of {_describe(document.model)}, not of the "
                 f"ancestor {_describe(ancestor)}"
             )
         taken = {m.label for m in members}
@@ -192,11 +203,11 @@ def family(
     return members
 
 
-def _check_architecture(members: list[Member], ancestor: dict[str, Any]) -> None:
-    base_type = ancestor.get("model_type")
+def _check_architecture(members: list[Member], ancestor: CheckpointRecord) -> None:
+    base_type = ancestor.model_type
     reference: tuple[Member, dict[str, str]] | None = None
     for member in members:
-        model_type = (member.document.get("model") or {}).get("model_type")
+        model_type = member.document.model.model_type
         if base_type and model_type and model_type != base_type:
             raise ShadowSuiteError(
                 f"{member.source}: model_type {model_type!r} is not the ancestor's "
@@ -229,28 +240,23 @@ def _check_architecture(members: list[Member], ancestor: dict[str, Any]) -> None
                 )
 
 
-def _finite(x: Any) -> float | None:
-    if x is None or pd.isna(x):
-        return None
-    value = float(x)
-    return value if math.isfinite(value) else None
-
-
 def _per_layer(table: pd.DataFrame, kind: str, with_update: bool) -> dict[int, dict[str, Any]]:
     rows = table[(table["status"] == "ok") & (table["kind"] == kind) & table["layer"].notna()]
     out: dict[int, dict[str, Any]] = {}
     for layer, group in rows.groupby("layer"):
         values: dict[str, Any] = {
             "matrices": len(group),
-            "effective_rank": _finite(group["effective_rank_entropy"].astype(float).mean()),
+            "effective_rank": finite_or_none(group[EFFECTIVE_RANK].astype(float).mean()),
         }
         if with_update and "update_frobenius_norm" in group:
             delta2 = float((group["update_frobenius_norm"].astype(float) ** 2).sum())
             base2 = float((group["base_frobenius_norm"].astype(float) ** 2).sum())
-            values["relative_change"] = _finite(math.sqrt(delta2 / base2)) if base2 > 0 else None
-            values["cosine_to_base"] = _finite(group["cosine_to_base"].astype(float).mean())
-            values["update_effective_rank"] = _finite(
-                group["update_effective_rank_entropy"].astype(float).mean()
+            values["relative_change"] = (
+                finite_or_none(math.sqrt(delta2 / base2)) if base2 > 0 else None
+            )
+            values["cosine_to_base"] = finite_or_none(group["cosine_to_base"].astype(float).mean())
+            values["update_effective_rank"] = finite_or_none(
+                group[UPDATE_EFFECTIVE_RANK].astype(float).mean()
             )
         out[int(layer)] = values
     return out
@@ -291,7 +297,7 @@ def footprint_table(
     a family does not have give no rows. ``pairs`` are (label A, label B); default: all."""
     _check_kinds(kinds)
     members = list(members)
-    base = _describe(next((m.document["base"] for m in members if m.has_base), None))
+    base = _describe(next((m.base for m in members if m.has_base), None))
     rows: list[dict[str, Any]] = []
     profiles = {
         (i, kind): _per_layer(m.table, kind, m.has_base)
@@ -341,11 +347,11 @@ def footprint_table(
     return frame
 
 
-def _drawn(value: Any) -> float | None:
+def _drawn(value: float) -> float | None:
     """A value rounded to 9 significant digits for drawing: ``svg.lines`` loops on a y range
     of a few ulps (cosines of unchanged matrices are 1 within 1e-16); rounding makes such a
     range exactly 0 (which it handles) or at least ~1e-9 relative."""
-    x = _finite(value)
+    x = finite_or_none(float(value))
     return None if x is None else float(f"{x:.9g}")
 
 
@@ -424,7 +430,7 @@ def footprint_section(
 def _section(
     members: Sequence[Member], frame: pd.DataFrame, kinds: Sequence[str], heading: str
 ) -> str:
-    base = _describe(next(m.document["base"] for m in members if m.has_base))
+    base = _describe(next(m.base for m in members if m.has_base))
     listing = "".join(
         f"<li><b>{escape(m.label)}</b>: <code>{escape(m.source)}</code>"
         + ("" if m.has_base else " (the ancestor's own spectra)")
@@ -476,27 +482,20 @@ def write_footprint(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     html_path = out / "footprint.html"
-    write_text_atomic(html_path, render_footprint_html(members, frame, kinds))
+    atomic.write_text(html_path, render_footprint_html(members, frame, kinds))
     csv_path = out / "footprint.csv"
-    write_text_atomic(csv_path, frame.to_csv(index=False))
+    atomic.write_text(csv_path, frame.to_csv(index=False))
     parquet = write_parquet_atomic(frame, out / "footprint.parquet")
     return FootprintPaths(html_path, csv_path, parquet)
 
 
 def write_parquet_atomic(frame: pd.DataFrame, path: Path) -> Path | None:
-    """``frame`` as Parquet (temporary name, then ``os.replace``); None without pyarrow."""
+    """``frame`` as Parquet, written atomically; None without pyarrow."""
     try:
         import pyarrow  # noqa: F401
     except ImportError:
         return None
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        frame.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
+    return atomic.write_with(path, lambda handle: frame.to_parquet(handle, index=False))
 
 
 def parse_pairs(values: Sequence[str] | None) -> list[tuple[str, str]] | None:

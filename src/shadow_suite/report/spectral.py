@@ -1,101 +1,69 @@
-"""Map the spectral engine's ``spectra.json`` onto the card's :class:`SpectralSection`.
+"""Map the spectral engine's spectra document onto the card's :class:`SpectralSection`.
 
-Tolerant on purpose: the card must still render when a field is missing (older spectra
-files, an engine run without a base, a model with no layered matrices); what is absent
-becomes an empty series and a note, never a crash. Field names follow
-``shadow_suite.spectral.summary`` (schema ``shadow-suite.spectra`` version 1).
+The document is read once, strictly, by :func:`shadow_suite.spectral.document.read_document`
+(a missing or mistyped field is a one-line error naming the file and the field); this module
+only chooses what the card shows. What a valid document may lack (a base, layered matrices)
+becomes an empty series and a note.
 """
 
 from __future__ import annotations
 
-import json
-import math
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from shadow_suite.errors import ShadowSuiteError
+from shadow_suite.numbers import finite_or_none
 from shadow_suite.report.schema import LayerSeries, MatrixSpectrum, SpectralSection
+from shadow_suite.spectral.document import (
+    EFFECTIVE_RANK,
+    PROFILE_METRICS,
+    KindLayerSummary,
+    SpectraDocument,
+    UpdateLayer,
+    UpdateSummary,
+    document_path,
+    read_document,
+)
+from shadow_suite.spectral.names import layer_index, module_kind
+from shadow_suite.spectral.result import read_singular_values
 
-EFFECTIVE_RANK = "effective_rank_entropy"
-SUMMARY_KEYS = (
-    "effective_rank_entropy",
-    "effective_rank_energy",
-    "stable_rank",
-    "participation_ratio",
-    "spectral_norm",
-    "alpha",
-)
-UPDATE_KEYS = (
-    "relative_change",
-    "relative_change_median",
-    "matrices_compared",
-    "noise_dominated_matrices",
-    "unchanged_matrices",
-)
 MAX_SINGULAR_VALUES = 64
 MAX_MATRICES = 6
 
 
-def _num(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else None
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _by_layer(rows: list[Any], metric: str) -> list[LayerSeries]:
+def _by_layer(rows: Iterable[KindLayerSummary]) -> list[LayerSeries]:
+    """The effective rank by layer, one series per module kind (kinds in document order)."""
     series: dict[str, list[tuple[int, float | None]]] = {}
     for row in rows:
-        row = _dict(row)
-        if not isinstance(row.get("layer"), int) or metric not in row:
-            continue
-        series.setdefault(str(row.get("kind", "other")), []).append(
-            (row["layer"], _num(row[metric]))
-        )
-    return [
-        LayerSeries(kind, [p[0] for p in sorted(points)], [p[1] for p in sorted(points)])
-        for kind, points in series.items()
-    ]
+        if EFFECTIVE_RANK in row.metrics:
+            series.setdefault(row.kind, []).append((row.layer, row.metrics[EFFECTIVE_RANK]))
+    out = []
+    for kind, points in series.items():
+        points.sort(key=lambda p: p[0])
+        out.append(LayerSeries(kind, [p[0] for p in points], [p[1] for p in points]))
+    return out
 
 
-def _layer_total(rows: list[Any], metric: str) -> LayerSeries | None:
-    points = sorted(
-        (r["layer"], _num(r.get(metric)))
-        for r in map(_dict, rows)
-        if isinstance(r.get("layer"), int) and metric in r
-    )
+def _layer_total(
+    rows: Iterable[UpdateLayer], value: Callable[[UpdateLayer], float | None]
+) -> LayerSeries | None:
+    points = sorted(((row.layer, value(row)) for row in rows), key=lambda p: p[0])
     if not points:
         return None
     return LayerSeries("all", [p[0] for p in points], [p[1] for p in points])
 
 
-def _values(raw: Any) -> list[float]:
-    out = [v for v in (_num(x) for x in _list(raw)) if v is not None]
+def _values(raw: Iterable[float]) -> list[float]:
+    out = [v for v in (finite_or_none(x) for x in raw) if v is not None]
     return sorted(out, reverse=True)[:MAX_SINGULAR_VALUES]
 
 
-def _chosen_weights(
-    document: dict[str, Any], singular_values: Mapping[str, np.ndarray]
-) -> list[MatrixSpectrum]:
+def _chosen_weights(singular_values: Mapping[str, np.ndarray]) -> list[MatrixSpectrum]:
     """Without a base: the middle layer's matrix of each module kind, from the npz."""
     by_kind: dict[str, list[tuple[int, str]]] = {}
-    names = sorted(singular_values)
-    try:
-        from shadow_suite.spectral.names import layer_index, module_kind
-    except ImportError:  # the engine is optional for the report
-        return []
-    for name in names:
+    for name in sorted(singular_values):
         layer = layer_index(name)
         if layer is not None:
             by_kind.setdefault(module_kind(name), []).append((layer, name))
@@ -118,106 +86,93 @@ def _chosen_weights(
     return chosen
 
 
+def _top_changed(update: UpdateSummary) -> list[MatrixSpectrum]:
+    return [
+        MatrixSpectrum(
+            name=row.name,
+            kind=row.kind,
+            layer=row.layer,
+            shape=list(row.shape),
+            relative_change=row.relative_change,
+            what="update",
+            singular_values=_values(row.update_singular_values),
+        )
+        for row in update.top_changed
+    ]
+
+
+def _update_summary(update: UpdateSummary) -> dict[str, float | None]:
+    """The card's update numbers (in the card's order; counts as numbers, as ever)."""
+    return {
+        "relative_change": update.relative_change,
+        "relative_change_median": update.relative_change_median,
+        "matrices_compared": float(update.matrices_compared),
+        "noise_dominated_matrices": float(update.noise_dominated_matrices),
+        "unchanged_matrices": float(update.unchanged_matrices),
+    }
+
+
+def _document(value: SpectraDocument | Mapping[str, Any], source: str) -> SpectraDocument:
+    if isinstance(value, SpectraDocument):
+        return value
+    return SpectraDocument.from_json(dict(value) if isinstance(value, Mapping) else value, source)
+
+
 def spectral_section(
-    spectra_json: dict[str, Any],
+    spectra: SpectraDocument | Mapping[str, Any],
     source: str = "spectra.json",
     singular_values: Mapping[str, np.ndarray] | None = None,
-    base_spectra_json: dict[str, Any] | None = None,
+    base_spectra: SpectraDocument | Mapping[str, Any] | None = None,
 ) -> SpectralSection:
-    """The card's spectral section from a spectra.json document (and optionally the model's
-    singular values from singular_values.npz and the base model's own spectra.json)."""
-    if not isinstance(spectra_json, dict):
-        raise ShadowSuiteError(f"{source}: spectral summary is not a JSON object")
+    """The card's spectral section from a spectra document (a parsed spectra.json is checked
+    by the document's own loader), optionally with the model's singular values (from
+    singular_values.npz) and the base model's own spectra document."""
+    document = _document(spectra, source)
+    summary = document.summary
+    update = summary.update
     notes: list[str] = []
-    summary = _dict(spectra_json.get("summary"))
-    if not summary:
-        notes.append("the spectra file has no 'summary' block; spectral plots are empty")
-    model = _dict(summary.get("model"))
-    means = _dict(model.get("mean"))
-    update = _dict(summary.get("update")) or None
-    method = _dict(spectra_json.get("method"))
-
     top_changed: list[MatrixSpectrum] = []
-    if update:
-        for row in map(_dict, _list(update.get("top_changed"))):
-            top_changed.append(
-                MatrixSpectrum(
-                    name=str(row.get("name", "?")),
-                    kind=str(row.get("kind", "other")),
-                    layer=row["layer"] if isinstance(row.get("layer"), int) else None,
-                    shape=[int(x) for x in _list(row.get("shape")) if isinstance(x, int)],
-                    relative_change=_num(row.get("relative_change")),
-                    what="update",
-                    singular_values=_values(row.get("update_singular_values")),
-                )
-            )
-    elif singular_values:
-        top_changed = _chosen_weights(spectra_json, singular_values)
-    if not update:
+    if update is not None:
+        top_changed = _top_changed(update)
+    else:
         notes.append("no base model: update plots are omitted")
-
+        if singular_values:
+            top_changed = _chosen_weights(singular_values)
     base_series: list[LayerSeries] = []
-    if base_spectra_json is not None:
-        base_summary = _dict(_dict(base_spectra_json).get("summary"))
-        base_series = _by_layer(_list(base_summary.get("by_kind_layer")), EFFECTIVE_RANK)
-
-    base_doc = _dict(spectra_json.get("base"))
-    model_doc = _dict(spectra_json.get("model"))
-    version = spectra_json.get("schema_version")
+    if base_spectra is not None:
+        base_series = _by_layer(_document(base_spectra, "base spectra").summary.by_kind_layer)
+    mean = summary.model.mean
     return SpectralSection(
         source=source,
-        spectra_schema_version=version if isinstance(version, int) else None,
-        model_path=model_doc.get("path") if isinstance(model_doc.get("path"), str) else None,
-        base_path=base_doc.get("path") if isinstance(base_doc.get("path"), str) else None,
-        method=method.get("singular_values")
-        if isinstance(method.get("singular_values"), str)
-        else None,
+        spectra_schema_version=document.schema_version,
+        model_path=document.model.path,
+        base_path=document.base.path if document.base is not None else None,
+        method=document.method.singular_values,
         effective_rank_metric=EFFECTIVE_RANK,
-        summary={k: _num(means.get(k)) for k in SUMMARY_KEYS if k in means},
-        update_summary=None
-        if not update
-        else {k: _num(update.get(k)) for k in UPDATE_KEYS if k in update},
-        effective_rank_by_layer=_by_layer(_list(summary.get("by_kind_layer")), EFFECTIVE_RANK),
+        summary={k: mean[k] for k in PROFILE_METRICS if k in mean},
+        update_summary=None if update is None else _update_summary(update),
+        effective_rank_by_layer=_by_layer(summary.by_kind_layer),
         base_effective_rank_by_layer=base_series,
         update_relative_change_by_layer=None
-        if not update
-        else _layer_total(_list(update.get("by_layer")), "relative_change"),
+        if update is None
+        else _layer_total(update.by_layer, lambda row: row.relative_change),
         update_effective_rank_by_layer=None
-        if not update
-        else _layer_total(_list(update.get("by_layer")), "update_effective_rank_entropy"),
+        if update is None
+        else _layer_total(update.by_layer, lambda row: row.update_effective_rank_entropy),
         top_changed=top_changed,
         notes=notes,
     )
 
 
 def load_spectral_section(path: str | Path, base_path: str | Path | None = None) -> SpectralSection:
-    """Read spectra.json (a file or the engine's output folder) and map it."""
-
-    def read(p: str | Path) -> tuple[Path, dict[str, Any]]:
-        p = Path(p)
-        file = p / "spectra.json" if p.is_dir() else p
-        try:
-            data = json.loads(file.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ShadowSuiteError(f"{file}: no such spectra file") from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            raise ShadowSuiteError(f"{file}: corrupt JSON ({err})") from None
-        return file, data
-
-    file, data = read(path)
-    values: dict[str, np.ndarray] = {}
-    npz = file.parent / str(
-        _dict(data.get("files") if isinstance(data, dict) else {}).get(
-            "singular_values", "singular_values.npz"
-        )
+    """Read spectra.json (a file or the engine's output folder), its singular values and
+    optionally the base model's spectra.json, and map them."""
+    document = read_document(path)
+    weights, _ = read_singular_values(path, document)
+    base = read_document(base_path) if base_path is not None else None
+    return spectral_section(
+        document,
+        source=document_path(path).name,
+        singular_values=weights,
+        base_spectra=base,
     )
-    if npz.is_file():
-        try:
-            with np.load(npz, allow_pickle=False) as arrays:
-                values = {
-                    k.partition("::")[2]: arrays[k] for k in arrays.files if k.startswith("sv::")
-                }
-        except (OSError, ValueError) as err:
-            raise ShadowSuiteError(f"{npz}: unreadable singular values ({err})") from None
-    base = read(base_path)[1] if base_path is not None else None
-    return spectral_section(data, source=file.name, singular_values=values, base_spectra_json=base)
