@@ -30,3 +30,13 @@ def test_scatter_legend_keeps_the_distinguishing_end_of_long_names() -> None:
     assert clipped[0].endswith("models/base") and clipped[1].endswith("benchmark-aligned")
     assert all(len(c) == 28 for c in clipped)
     assert clip_start("short", 28) == "short"
+
+
+def test_a_pair_without_a_number_says_why_in_words() -> None:
+    from shadow_suite.gap.pairwise import GapPair
+    from shadow_suite.report.words import pair_note
+
+    no_rows = GapPair("a", "b", [], None, None, None, None, 0)
+    assert pair_note(no_rows) == "no row passes the gates for both models"
+    refused = GapPair("a", "b", [], None, None, None, None, 0, "not the same items")
+    assert pair_note(refused) == "not the same items"

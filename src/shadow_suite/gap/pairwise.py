@@ -61,7 +61,9 @@ class GapPair:
     """One-sided: A loses more than B when reformatted."""
     n_items: int
     note: str = ""
-    """Why there is no number (e.g. the two were not evaluated on the same items)."""
+    """Why there is no number when the reference check refused the pair (its message, e.g.
+    the two were not evaluated on the same items); empty when no row passes the gates for
+    both (``cells`` empty), which the report states in words."""
 
 
 def orig_pairs(labels: Sequence[str], items: Sequence[pd.DataFrame]) -> list[OrigPair]:
@@ -104,8 +106,7 @@ def gap_pairs(
         for b in range(a + 1, len(labels)):
             shared = gated[a] & gated[b]
             if not shared:
-                note = "no row passes the gates for both models"
-                out.append(GapPair(labels[a], labels[b], [], None, None, None, None, 0, note))
+                out.append(GapPair(labels[a], labels[b], [], None, None, None, None, 0))
                 continue
             by_bench, _ = build_rows(items[a])
             for bench_rows in by_bench.values():

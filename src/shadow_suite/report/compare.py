@@ -22,7 +22,7 @@ from shadow_suite.report.html import CSS, rows_table
 from shadow_suite.report.markdown import md_escape, md_table
 from shadow_suite.report.schema import Card, load_card, write_text_atomic
 from shadow_suite.report.text import ci, pct, signed_pct
-from shadow_suite.report.words import PAIRWISE_NOTE, verdict_paragraph
+from shadow_suite.report.words import PAIRWISE_NOTE, pair_note, verdict_paragraph
 
 REFERENCE_SUFFIX = " (reference)"
 
@@ -119,9 +119,10 @@ def pairwise_tests(cards: Sequence[Card], seed: int = 0) -> Pairwise:
         return Pairwise([], [])
     labels = _labels(cards)
     items = [c.items for c in cards if c.items is not None]
+    gaps = pairwise.gap_pairs(labels, items, n_boot=PAIRWISE_N_BOOT, seed=seed)
     return Pairwise(
         pairwise.orig_pairs(labels, items),
-        pairwise.gap_pairs(labels, items, n_boot=PAIRWISE_N_BOOT, seed=seed),
+        [replace(g, note=pair_note(g)) for g in gaps],
     )
 
 

@@ -9,6 +9,7 @@ models also score lower when a question is reformatted.
 from __future__ import annotations
 
 from shadow_suite.gap.analysis import Exclusion, GapAnalysis, VerdictClass
+from shadow_suite.gap.pairwise import GapPair
 from shadow_suite.report.schema import Card
 from shadow_suite.report.text import ci_words, pvalue, signed_pct
 
@@ -207,6 +208,14 @@ def chat_settings(card: Card) -> str:
     if m.system_instruction_sha:
         text += f"; system instruction sha256 {m.system_instruction_sha[:12]}"
     return text
+
+
+def pair_note(pair: GapPair) -> str:
+    """Why a pair of models has no gap difference: the reference check's message, or that no
+    row passes the gates for both."""
+    if pair.delta is None and not pair.note:
+        return "no row passes the gates for both models"
+    return pair.note
 
 
 PAIRWISE_NOTE = (
