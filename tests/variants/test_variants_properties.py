@@ -13,7 +13,13 @@ from hypothesis import strategies as st
 from variants_helpers import SEED_INVARIANT, assert_label, canonical, load_docs
 
 from shadow_suite.taskpack.suite import get_benchmark
-from shadow_suite.taskpack.variants import VARIANTS, apply_variant, get_variant, item_rng
+from shadow_suite.taskpack.variants import (
+    RENDER_FIELDS,
+    VARIANTS,
+    apply_variant,
+    get_variant,
+    item_rng,
+)
 from shadow_suite.taskpack.variants.render import render, render_original
 
 ALL = [(b, v) for b, variants in VARIANTS.items() for v in variants]
@@ -45,6 +51,8 @@ def test_variant_contract_on_real_rows(
     if new is None:
         return
     assert new is not doc
+    # the task reads the render fields exactly when the variant says it renders
+    assert any(f in new for f in RENDER_FIELDS) == get_variant(benchmark, variant).renders
     assert_label(benchmark, variant, doc, new)
     assert _changed(benchmark, doc, new)
     again = apply_variant(benchmark, variant, copy.deepcopy(doc), doc["shadow_id"], seed)

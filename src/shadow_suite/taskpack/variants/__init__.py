@@ -87,10 +87,10 @@ def apply_variant(benchmark: str, variant: str, doc: Doc, doc_id: str, seed: int
     spec = get_variant(benchmark, variant)
     rng = item_rng(benchmark, str(doc_id), variant, validate_seed(seed))
     result = spec.transform(doc, rng)
-    if result is not None and spec.fewshot and benchmark != "gsm8k":
+    if result is not None and spec.renders:
         missing = [f for f in RENDER_FIELDS if f not in result]
         if missing:
-            raise AssertionError(f"format variant {benchmark}/{variant} did not set {missing}")
+            raise AssertionError(f"variant {benchmark}/{variant} renders but did not set {missing}")
     return result
 
 

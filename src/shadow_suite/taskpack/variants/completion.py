@@ -80,6 +80,8 @@ REGISTERED: dict[str, dict[str, Variant]] = {
             "scored) instead of scoring each ending's text.",
             "never skipped",
             family="format",
+            renders=True,
+            paired_fewshot=True,
         ),
         "noisy": Variant(
             "noisy",
@@ -91,6 +93,7 @@ REGISTERED: dict[str, dict[str, Variant]] = {
             "contractions, a keyboard typo or two, extra spaces.",
             "the context has no plain prose word that can take noise",
             family="content",
+            paired_fewshot=True,
         ),
     },
     "winogrande": {
@@ -104,6 +107,8 @@ REGISTERED: dict[str, dict[str, Variant]] = {
             "multiple choice and the letter is scored.",
             "never skipped",
             family="format",
+            renders=True,
+            paired_fewshot=True,
         ),
         "noisy": Variant(
             "noisy",
@@ -115,6 +120,7 @@ REGISTERED: dict[str, dict[str, Variant]] = {
             "the blank and numbers untouched).",
             "the sentence has no plain prose word that can take noise",
             family="content",
+            paired_fewshot=True,
         ),
     },
 }

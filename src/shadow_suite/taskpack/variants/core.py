@@ -12,8 +12,8 @@ import copy
 import functools
 import hashlib
 import random
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from shadow_suite.errors import ShadowSuiteError
@@ -60,7 +60,23 @@ class Variant:
     the card can show the content effect alone (the variant against this one)."""
     metric: str | None = None
     """Per-item metric (``metric,filter``) when it differs from the benchmark's primary one
-    (MMLU in cloze form is scored by ``acc_norm``, as lm-eval scores cloze tasks)."""
+    (MMLU in cloze form is scored by ``acc_norm``, as lm-eval scores cloze tasks). The
+    variant's task reports it on top of ``orig``'s metrics."""
+
+    # What the variant's task changes in orig's lm-eval config: read by
+    # ``shadow_suite.taskpack.generate``, which writes the task's YAML from these fields.
+    renders: bool = False
+    """True: its documents carry ``RENDER_FIELDS`` and its task reads the prompt, the scored
+    choices and the gold from them (format variants; ARC's listed content variants)."""
+    paired_fewshot: bool = False
+    """True: few-shot examples by ``PairedSampler``, the ones ``orig`` gives the same item
+    (in this variant's format). False: ``orig``'s sampler as it is (MMLU's first n of the
+    subject are the same examples for every item already)."""
+    task_config: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    """Further lm-eval task keys set over ``orig``'s, as the YAML writes them (MMLU cloze's
+    ``description``, GSM8K answer_format's ``metric_list`` and ``filter_list``)."""
+    task_config_note: str = ""
+    """Why ``task_config`` is set: a comment above it in the generated YAML."""
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import re
+from typing import Any
 
 from shadow_suite.taskpack.variants.core import Doc, Variant, on_a_copy
 from shadow_suite.taskpack.variants.renumber import FINAL, RENUMBERED
@@ -23,6 +24,46 @@ the strict filter in both forms and the two strict scores stay comparable."""
 ANSWER_FORMAT_TARGET_IGNORE = r"(?s).*The final answer is "
 """Replaces ``(?s).*#### `` in exact_match's ``regexes_to_ignore``, so the reference
 (the rewritten solution) reduces to the number as the original's does."""
+
+ANSWER_FORMAT_TASK_CONFIG: dict[str, Any] = {
+    "metric_list": [
+        {
+            "metric": "exact_match",
+            "aggregation": "mean",
+            "higher_is_better": True,
+            "ignore_case": True,
+            "ignore_punctuation": False,
+            "regexes_to_ignore": [",", "\\$", ANSWER_FORMAT_TARGET_IGNORE, "\\.$"],
+        }
+    ],
+    "filter_list": [
+        {
+            "name": "strict-match",
+            "filter": [
+                {"function": "regex", "regex_pattern": ANSWER_FORMAT_FILTER_REGEX},
+                {"function": "take_first"},
+            ],
+        },
+        {
+            "name": "flexible-extract",
+            "filter": [
+                {
+                    "function": "regex",
+                    "group_select": -1,
+                    "regex_pattern": "(-?[$0-9.,]{2,})|(-?[0-9]+)",
+                },
+                {"function": "take_first"},
+            ],
+        },
+    ],
+}
+"""answer_format's metric and filters in lm-eval's terms: orig's (lm-eval's gsm8k), with
+the strict filter and the reference reading "The final answer is N" instead of "#### N"."""
+ANSWER_FORMAT_NOTE = (
+    'the strict filter reads "The final answer is N." instead of "#### N", and exact_match '
+    "strips that prefix from the reference (regexes from shadow_suite.taskpack.variants.gsm8k; "
+    "a test checks they agree with orig's)"
+)
 
 
 def rephrased(doc: Doc, rng: random.Random) -> Doc | None:
@@ -107,6 +148,7 @@ REGISTERED: dict[str, dict[str, Variant]] = {
             "and answer (Yang et al. 2023).",
             "no rewording for this item, or it is identical to the question",
             family="content",
+            paired_fewshot=True,
         ),
         "renumbered": RENUMBERED,
         "distractor": Variant(
@@ -118,6 +160,7 @@ REGISTERED: dict[str, dict[str, Variant]] = {
             "One irrelevant sentence containing a number is inserted before the question sentence.",
             "the problem is a single sentence (no place before the question)",
             family="hard",
+            paired_fewshot=True,
         ),
         "answer_format": Variant(
             "answer_format",
@@ -129,6 +172,9 @@ REGISTERED: dict[str, dict[str, Variant]] = {
             "'#### N', in the few-shot examples too.",
             "the solution has no final '#### N' line",
             family="format",
+            paired_fewshot=True,
+            task_config=ANSWER_FORMAT_TASK_CONFIG,
+            task_config_note=ANSWER_FORMAT_NOTE,
         ),
     },
 }

@@ -199,8 +199,17 @@ LISTED_NOTE = (
 )
 
 
+MMLU_CLOZE_DESCRIPTION = (
+    "The following are questions (with answers) about {{subject.replace('_', ' ')}}.\n\n"
+)
+"""The header of lm-eval's cloze-form MMLU (``mmlu_continuation``): MMLU's format_swap."""
+MMLU_CLOZE_NOTE = "the header of lm-eval's cloze-form MMLU (mmlu_continuation)"
+
+
 def _variants(benchmark: str) -> dict[str, Variant]:
     cloze = benchmark == "arc_challenge"
+    # MMLU's few-shot examples (the subject's first n) are the same for every item already
+    paired = benchmark != "mmlu"
     return {
         "permuted": Variant(
             "permuted",
@@ -214,6 +223,8 @@ def _variants(benchmark: str) -> dict[str, Variant]:
             "the correct option refers to other options, or fewer than two options may move",
             family="content",
             same_format_as="format_swap" if cloze else None,
+            renders=cloze,
+            paired_fewshot=paired,
         ),
         "relabeled": Variant(
             "relabeled",
@@ -225,6 +236,8 @@ def _variants(benchmark: str) -> dict[str, Variant]:
             "a/b/c/d or (1)/(2)/(3)/(4), one per run) and the model answers with the symbol.",
             "an option names other options by letter, or its text is one of the new symbols",
             family="format",
+            renders=True,
+            paired_fewshot=paired,
         ),
         "format_swap": Variant(
             "format_swap",
@@ -240,6 +253,10 @@ def _variants(benchmark: str) -> dict[str, Variant]:
             "an option refers to other options, which is meaningless when options are not listed",
             family="format",
             metric=None if cloze else "acc_norm,none",
+            renders=True,
+            paired_fewshot=paired,
+            task_config={} if cloze else {"description": MMLU_CLOZE_DESCRIPTION},
+            task_config_note="" if cloze else MMLU_CLOZE_NOTE,
         ),
         "none_of_the_others": Variant(
             "none_of_the_others",
@@ -253,6 +270,8 @@ def _variants(benchmark: str) -> dict[str, Variant]:
             "correct option",
             family="hard",
             same_format_as="format_swap" if cloze else None,
+            renders=cloze,
+            paired_fewshot=paired,
         ),
         "noisy": Variant(
             "noisy",
@@ -264,6 +283,7 @@ def _variants(benchmark: str) -> dict[str, Variant]:
             "a keyboard typo or two, extra spaces; numbers and formulas untouched.",
             "the question has no plain prose word that can take noise",
             family="content",
+            paired_fewshot=paired,
         ),
     }
 

@@ -360,5 +360,6 @@ RENUMBERED = Variant(
     "the solution cannot be traced from its annotations, or no new numbers keep "
     "all results whole and non-negative",
     family="content",
+    paired_fewshot=True,
 )
 """GSM8K's ``renumbered`` (registered among GSM8K's variants in gsm8k.py)."""
