@@ -13,7 +13,7 @@ from shadow_suite.taskpack.variants import VARIANTS, validate_seed
 from shadow_suite.taskpack.variants.multiple_choice import relabel_symbols
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "variants",
         help="count the items each OOD variant applies to",
