@@ -240,10 +240,6 @@ class Exclusion:
     """The gated-out row, whose gate numbers the words quote; None for a benchmark."""
 
 
-_num = finite_or_none
-"""The old local name, kept while ``gap.reference`` still imports it."""
-
-
 def _spec(benchmark: str, variant: str) -> object | None:
     try:
         from shadow_suite.taskpack.variants import VARIANTS

@@ -38,7 +38,6 @@ from shadow_suite.gap.analysis import (
     FamilyDraws,
     Form,
     VariantGap,
-    _num,
     cell_draws,
     forms_of,
 )
@@ -49,6 +48,7 @@ from shadow_suite.gap.records import (
     ReferenceFamily,
     ReferenceItems,
 )
+from shadow_suite.numbers import finite_or_none
 
 
 def _reference_values(
@@ -132,11 +132,11 @@ def compare_with_references(
                 baseline=cell.baseline,
                 family=cell.family,
                 n_items=len(cell.ids),
-                target_gap=_num(target_gap[cell.key]),
-                reference_gap=_num(reference_gap[cell.key]),
-                delta=_num(boot.point[col]),
-                ci_low=_num(low),
-                ci_high=_num(high),
+                target_gap=finite_or_none(target_gap[cell.key]),
+                reference_gap=finite_or_none(reference_gap[cell.key]),
+                delta=finite_or_none(boot.point[col]),
+                ci_low=finite_or_none(low),
+                ci_high=finite_or_none(high),
                 p_value=_p_and_draws(float(boot.point[col]), perm.draws[:, col]),
                 p_holm=None,
                 mde=_mde(draws),
@@ -165,27 +165,19 @@ def compare_with_references(
         p = stats.permutation_p(point, perm_draws)
         mde = _mde(boot_draws)
     headline_cells = [c for c in boot.cells if c.family in HEADLINE_FAMILIES]
-    notes = []
-    for cell_row in cells:
-        for ref, gate in zip(references, cell_row.reference_gates, strict=True):
-            if gate != "ok":
-                notes.append(
-                    f"{cell_row.benchmark}/{cell_row.variant}: reference {ref.name} is {gate} "
-                    "on this row; it still serves as the baseline"
-                )
     return ReferenceAnalysis(
         references=[r.name for r in references],
         sources=[r.source for r in references],
-        delta=_num(point),
-        ci_low=_num(head_low),
-        ci_high=_num(head_high),
+        delta=finite_or_none(point),
+        ci_low=finite_or_none(head_low),
+        ci_high=finite_or_none(head_high),
         p_value=p,
         mde=mde,
         n_items=len({(c.benchmark, i) for c in headline_cells for i in c.ids}),
         n_perm=n_perm,
         families=families,
         cells=cells,
-        notes=notes,
+        notes=[],  # worded by the report (words.reference_gate_notes)
     )
 
 
@@ -208,9 +200,9 @@ def _family(boot: FamilyDraws, perm: FamilyDraws, family: str) -> ReferenceFamil
         family=family,
         cells=[boot.cells[i].key for i in cols],
         n_items=len({(boot.cells[i].benchmark, x) for i in cols for x in boot.cells[i].ids}),
-        delta=_num(point),
-        ci_low=_num(low),
-        ci_high=_num(high),
+        delta=finite_or_none(point),
+        ci_low=finite_or_none(low),
+        ci_high=finite_or_none(high),
         p_value=stats.permutation_p(point, perm.draws[:, cols].mean(axis=1)),
         p_holm=None,
         mde=_mde(draws),

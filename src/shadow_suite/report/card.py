@@ -39,7 +39,7 @@ from shadow_suite.report.schema import (
     write_text_atomic,
 )
 from shadow_suite.report.spectral import load_spectral_section
-from shadow_suite.report.words import excluded_reasons
+from shadow_suite.report.words import excluded_reasons, reference_gate_notes
 
 _PACKAGES = ("numpy", "scipy", "pandas", "lm_eval", "transformers", "torch")
 
@@ -81,6 +81,8 @@ def card_from_results(
             )
     analysis = analyse(items, n_boot=n_boot, seed=seed, references=references)
     analysis.headline.excluded = excluded_reasons(analysis)
+    if analysis.reference is not None:
+        analysis.reference.notes = reference_gate_notes(analysis.reference)
     latest = max(results.runs, key=lambda r: r.date)
     shadow_seeds = sorted({t.seed for t in results.tasks.values()})
     seeds: dict[str, int | None] = {"shadow_seed": shadow_seeds[0] if shadow_seeds else None}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from shadow_suite.gap.analysis import Exclusion, GapAnalysis, VerdictClass
 from shadow_suite.gap.pairwise import GapPair
+from shadow_suite.gap.records import ReferenceAnalysis
 from shadow_suite.report.schema import Card
 from shadow_suite.report.text import ci_words, pvalue, signed_pct
 
@@ -153,6 +154,17 @@ def reference_note(card: Card) -> list[str]:
         )
     lines += ref.notes
     return lines
+
+
+def reference_gate_notes(reference: ReferenceAnalysis) -> list[str]:
+    """One note per row on which a reference's own answers fail a gate."""
+    return [
+        f"{cell.benchmark}/{cell.variant}: reference {name} is {gate} on this row; it still "
+        "serves as the baseline"
+        for cell in reference.cells
+        for name, gate in zip(reference.references, cell.reference_gates, strict=True)
+        if gate != "ok"
+    ]
 
 
 def position_sentence(card: Card) -> list[str]:
