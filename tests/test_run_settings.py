@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from shadow_suite import contract
 from shadow_suite.cli import main
 from shadow_suite.run import PRESETS, benchmark_of_task, run_seed, tasks_with_fewshot
-from shadow_suite import contract
 from shadow_suite.taskpack import loader as taskpack
 from shadow_suite.tiny_model import CHATML_TEMPLATE, add_chat_template
 

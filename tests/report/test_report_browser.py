@@ -23,7 +23,7 @@ from shadow_suite.report.spectral import spectral_section
 from shadow_suite.spectral import analyze_model, write_result
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "spectral"))
-from spectral_helpers import llama_tensors, save_model
+from spectral_helpers import llama_tensors, save_model, spectra_json
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -44,43 +44,8 @@ FLAGS = (
     "--window-size=1200,2400",
 )
 
-# a spectra.json summary in the engine's layout (shadow_suite.spectral.summary)
-SPECTRA = {
-    "schema": "shadow-suite.spectra",
-    "schema_version": 1,
-    "model": {"path": "/models/<tuned>"},
-    "base": {"path": "/models/base"},
-    "summary": {
-        "model": {"mean": {"effective_rank_entropy": 50.0, "stable_rank": 9.0, "alpha": 3.1}},
-        "by_kind_layer": [
-            {"kind": kind, "layer": layer, "effective_rank_entropy": 40.0 + 3 * layer + i}
-            for i, kind in enumerate(("attn_q", "attn_k", "mlp_down"))
-            for layer in range(4)
-        ],
-        "update": {
-            "relative_change": 0.02,
-            "by_layer": [
-                {
-                    "layer": layer,
-                    "relative_change": 0.01 * layer,
-                    "update_effective_rank_entropy": 4.0 + layer,
-                }
-                for layer in range(4)
-            ],
-            "top_changed": [
-                {
-                    "name": f"model.layers.3.mlp.down_proj.weight{i}",
-                    "kind": "mlp_down",
-                    "layer": 3,
-                    "shape": [64, 128],
-                    "relative_change": 0.05 - 0.01 * i,
-                    "update_singular_values": [10.0 / (1 + j) ** 2 for j in range(40)],
-                }
-                for i in range(3)
-            ],
-        },
-    },
-}
+# a complete spectra.json of a made-up model, as the engine writes it
+SPECTRA = spectra_json()
 
 
 @pytest.fixture(scope="module")

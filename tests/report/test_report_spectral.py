@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import re
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
 
+sys.path.insert(0, str(Path(__file__).parents[1] / "spectral"))
+from spectral_helpers import spectra_json
+
+from shadow_suite.errors import ShadowSuiteError
 from shadow_suite.report.card import build_card
 from shadow_suite.report.html import render_html
 from shadow_suite.report.markdown import render_markdown
@@ -97,15 +103,26 @@ def test_card_with_spectra_renders_the_plots(
 
 
 @pytest.mark.parametrize(
-    "document",
+    ("document", "message"),
     [
-        {},
-        {"summary": None},
-        {"summary": {"model": {"mean": {"stable_rank": "x"}}, "by_kind_layer": [{"kind": "a"}]}},
-        {"summary": {"update": {"by_layer": [{"layer": 0}], "top_changed": [{"name": 1}]}}},
+        ({}, "spectra.json: not a shadow-suite.spectra document"),
+        ({"summary": None}, "spectra.json: not a shadow-suite.spectra document"),
+        ({**spectra_json(), "summary": None}, "spectra.json: summary: expected an object"),
+        (
+            {**spectra_json(), "summary": {"model": {"mean": {"stable_rank": "x"}}}},
+            "spectra.json: summary.model.matrices: missing",
+        ),
     ],
 )
-def test_adapter_tolerates_missing_or_odd_fields(document: dict) -> None:
+def test_adapter_refuses_missing_or_odd_fields_in_one_line(document: dict, message: str) -> None:
+    with pytest.raises(ShadowSuiteError, match=re.escape(message)) as err:
+        spectral_section(document)
+    assert "\n" not in str(err.value)
+
+
+def test_adapter_without_base_or_layers_gives_empty_series_and_a_note() -> None:
+    document = spectra_json(base=False)
+    document["summary"]["by_kind_layer"] = []
     sec = spectral_section(document)
-    assert sec.effective_rank_by_layer == []
-    assert sec.summary.get("stable_rank") is None
+    assert sec.effective_rank_by_layer == [] and sec.update_relative_change_by_layer is None
+    assert any("no base model" in n for n in sec.notes)

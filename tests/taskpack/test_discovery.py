@@ -63,7 +63,7 @@ def test_the_entry_point_resolves_to_the_pack_as_pr_4015_reads_it():
     (entry,) = [e for e in metadata.entry_points(group="lm_eval.tasks") if e.name == GROUP]
     spec = importlib.util.find_spec(entry.value.split(":", 1)[0].strip())
     assert spec is not None and spec.submodule_search_locations
-    folder = Path(list(spec.submodule_search_locations)[0]).resolve()
+    folder = Path(next(iter(spec.submodule_search_locations))).resolve()
     assert folder == task_pack_dir()
     assert (folder / GROUP / f"{GROUP}.yaml").is_file()
 

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
+from shadow_suite.contract import ITEMS_ENV
 from shadow_suite.errors import ShadowSuiteError
 from shadow_suite.taskpack import loader as taskpack
 from shadow_suite.taskpack.data import load_split
-from shadow_suite.contract import ITEMS_ENV
 from shadow_suite.taskpack.loader import build_docs, resolve_items
 from shadow_suite.taskpack.suite import BENCHMARKS, get_benchmark
 from shadow_suite.taskpack.variants import VARIANTS
