@@ -73,11 +73,11 @@ __all__ = ["STAGE_FILE", "run_pipeline"]
 class EvalSettings:
     model: str
     model_args: str
-    tasks: tuple[str, ...] = ("shadow_suite",)
+    tasks: tuple[str, ...] = (GROUP,)
     limit: int | None = None
     """lm-eval's ``limit`` (``run --first``): the first N documents of each task. A variant
     skips items, so its first N do not pair with ``orig``'s; ``items`` does."""
-    seed: int = 1234
+    seed: int = DEFAULT_VARIANT_SEED
     data_dir: str | None = None
     batch_size: str = "auto"
     device: str | None = None
@@ -609,7 +609,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "model=NAME,base_url=http://HOST:PORT/v1/completions (local-completions)",
     )
     parser.add_argument("--out", required=True, help="output folder (reused by a rerun)")
-    parser.add_argument("--tasks", default="shadow_suite", help="comma-separated task names")
+    parser.add_argument("--tasks", default=GROUP, help="comma-separated task names")
     parser.add_argument(
         "--limit",
         type=int,

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from shadow_suite.contract import GROUP, ORIG, benchmark_group, task_name
+from shadow_suite.contract import DEFAULT_VARIANT_SEED, GROUP, ORIG, benchmark_group, task_name
 from shadow_suite.demo import corpus
 from shadow_suite.demo.train import TokenStream, TrainSettings, fill_tokens, model_done, train
 from shadow_suite.errors import ShadowSuiteError
@@ -231,7 +231,7 @@ class PopulationSettings:
     n_items: int = 30
     """lm-eval --limit for every task."""
     benchmarks: tuple[str, ...] = ("mmlu", "arc_challenge")
-    variant_seed: int = 1234
+    variant_seed: int = DEFAULT_VARIANT_SEED
     threads: int = 1
     eval_batch_size: str = "32"
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from shadow_suite import __version__
+from shadow_suite.contract import METADATA_SEED
 from shadow_suite.errors import ShadowSuiteError
 from shadow_suite.gap import analyse, load_results
 from shadow_suite.gap.defaults import ALPHA, DEFAULT_BOOTSTRAP_SEED, DEFAULT_N_BOOT
@@ -85,7 +86,7 @@ def card_from_results(
         analysis.reference.notes = reference_gate_notes(analysis.reference)
     latest = max(results.runs, key=lambda r: r.date)
     shadow_seeds = sorted({t.seed for t in results.tasks.values()})
-    seeds: dict[str, int | None] = {"shadow_seed": shadow_seeds[0] if shadow_seeds else None}
+    seeds: dict[str, int | None] = {METADATA_SEED: shadow_seeds[0] if shadow_seeds else None}
     seeds.update(latest.seeds)
     n_shot: dict[str, int] = {}
     versions: dict[str, str] = {}

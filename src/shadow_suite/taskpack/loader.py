@@ -30,6 +30,7 @@ from shadow_suite.contract import (
     DEFAULT_VARIANT_SEED,
     FRESH_SEED,
     ITEMS_ENV,
+    METADATA_ITEMS,
     ORIG,
     SEED_ENV,
     ItemId,
@@ -111,8 +112,8 @@ def resolve_items(value: Any = FROM_ENV) -> int | None:
         number = int(value.strip())
     if number is None or number < 1:
         raise ShadowSuiteError(
-            f"shadow_items {value!r}: give a positive whole number of source items per "
-            f"benchmark (--metadata '{{\"shadow_items\": 100}}' or {ITEMS_ENV}=100)"
+            f"{METADATA_ITEMS} {value!r}: give a positive whole number of source items per "
+            f"benchmark (--metadata '{{\"{METADATA_ITEMS}\": 100}}' or {ITEMS_ENV}=100)"
         )
     return number
 
@@ -130,9 +131,10 @@ def sample_rows(benchmark: str, rows: Sequence[dict[str, Any]], n: int, seed: in
     """
     if n > len(rows):
         raise ShadowSuiteError(
-            f"shadow_items {n}: {benchmark}'s evaluated split has only {len(rows)} items; give "
-            f"at most {len(rows)}, or no shadow_items to evaluate the whole split"
+            f"{METADATA_ITEMS} {n}: {benchmark}'s evaluated split has only {len(rows)} items; "
+            f"give at most {len(rows)}, or no {METADATA_ITEMS} to evaluate the whole split"
         )
+    # the salt is fixed text (not the metadata key's name): samples must not move if it did
     digest = hashlib.sha256(f"shadow_items\x1f{benchmark}\x1f{seed}".encode()).digest()
     rng = Random(int.from_bytes(digest, "big"))
     key = STRATA.get(benchmark)
