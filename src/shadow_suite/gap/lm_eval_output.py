@@ -426,9 +426,12 @@ def _gold_index(target: Any, choices: list[str] | None) -> int:
 
 def _multiple_input_gold(doc: Any) -> int:
     """Gold option of a WinoGrande-form document ("answer" is "1" or "2"); -1 if unknown."""
-    if isinstance(doc, dict) and "option1" in doc and doc.get("answer") in ("1", "2"):
-        return int(doc["answer"]) - 1
-    return -1
+    from shadow_suite.taskpack.variants.render import winogrande_gold
+
+    try:
+        return winogrande_gold(doc) if isinstance(doc, dict) and "option1" in doc else -1
+    except (KeyError, TypeError):  # an answer other than "1"/"2": not known
+        return -1
 
 
 def _detail(line: dict[str, Any], metric: str, n_options: int, correct: bool) -> ItemDetail | None:
