@@ -14,7 +14,6 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from spectral_helpers import spectra_json
 
-from shadow_suite.demo.summary import read_update_ranks
 from shadow_suite.errors import ShadowSuiteError
 from shadow_suite.report.spectral import spectral_section
 from shadow_suite.spectral.document import (
@@ -133,11 +132,9 @@ def test_card_section_reads_through_the_document() -> None:
         spectral_section({k: v for k, v in spectra_json().items() if k != "created"})
 
 
-def test_demo_reads_the_update_rank_from_the_document(tmp_path: Path) -> None:
-    (tmp_path / "b").mkdir()
-    paths = {
-        "tuned": _write(tmp_path / "spectra.json", spectra_json()),
-        "base": _write(tmp_path / "b" / "spectra.json", spectra_json(base=False)),
-        "absent": tmp_path / "none" / "spectra.json",
-    }
-    assert read_update_ranks(paths) == {"tuned": 5.5, "base": None, "absent": None}
+def test_the_card_carries_the_update_rank_the_demo_reports() -> None:
+    """The update's mean effective rank is on the card (the demo's table reads it there)."""
+    tuned = spectral_section(spectra_json())
+    assert tuned.update_summary is not None
+    assert tuned.update_summary["effective_rank_entropy"] == 5.5
+    assert spectral_section(spectra_json(base=False)).update_summary is None

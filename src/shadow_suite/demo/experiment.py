@@ -37,6 +37,7 @@ from shadow_suite.demo.train import (
     train,
 )
 from shadow_suite.errors import ShadowSuiteError
+from shadow_suite.report.schema import Card
 
 Log = Callable[[str], None]
 
@@ -46,6 +47,7 @@ class DemoOutcome:
     out: Path
     models: dict[str, Path]
     cards: dict[str, Path]
+    """Each model's card.json."""
     compare_html: Path
     rows: list[SummaryRow]
     reused: list[str] = field(default_factory=list)
@@ -233,7 +235,7 @@ def fine_tune_both(
 
 def evaluate(
     config: DemoConfig, data_dir: Path | None, out: Path, name: str, log: Log
-) -> tuple[Path, bool]:
+) -> tuple[Card, bool]:
     """Task pack + spectra (against the base for the fine-tunes) + card, via run_pipeline;
     a fine-tune's card takes the base, evaluated on the same items, as its reference."""
     from shadow_suite.run import EvalSettings, run_pipeline
@@ -261,7 +263,9 @@ def evaluate(
     )
     for note in outcome.notes:
         log(f"{name}: {note}")
-    return outcome.card_dir / "card.json", "eval" in outcome.skipped
+    if outcome.card is None:
+        raise ShadowSuiteError(f"{name}: the pipeline wrote no card")
+    return outcome.card, "eval" in outcome.skipped
 
 
 @contextmanager
@@ -304,7 +308,7 @@ def _run_demo(config: DemoConfig, root: Path, data_dir: Path | None) -> DemoOutc
     if not build_base(config, data_dir, models["base"], log):
         reused.append("base model")
         log("base: already trained, reused")
-    cards: dict[str, Path] = {}
+    cards: dict[str, Card] = {}
     log(
         f"[2/{steps}] base: lm-eval {', '.join(config.tasks)} (--limit {config.n_items}), "
         "spectra, card (the fine-tunes' reference)"
@@ -339,9 +343,7 @@ def _run_demo(config: DemoConfig, root: Path, data_dir: Path | None) -> DemoOutc
         spectra=[root / "runs" / n / "spectra" for n in tuned],
         ancestor_spectra=root / "runs" / base / "spectra",
     )
-    loaded = {n: json.loads(p.read_text(encoding="utf-8")) for n, p in cards.items()}
-    spectra = {n: root / "runs" / n / "spectra" / "spectra.json" for n in MODEL_NAMES}
-    rows = summary_rows(loaded, spectra)
+    rows = summary_rows(cards)
     table = format_table(rows)
     tokens = json.loads((root / "corpus" / "tokens.json").read_text(encoding="utf-8"))
     atomic.write_json(
@@ -354,5 +356,11 @@ def _run_demo(config: DemoConfig, root: Path, data_dir: Path | None) -> DemoOutc
     )
     atomic.write_text(root / "summary.md", table + "\n")
     return DemoOutcome(
-        root, models, cards, compare.html, rows, reused, time.perf_counter() - started
+        root,
+        models,
+        {n: root / "runs" / n / "card" / "card.json" for n in cards},
+        compare.html,
+        rows,
+        reused,
+        time.perf_counter() - started,
     )

@@ -1,14 +1,12 @@
-"""The demo's closing table, from the three report cards and the models' spectra documents
-(card dicts and typed spectra in, text out)."""
+"""The demo's closing table, from the three report cards (typed cards in, text out)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
-from shadow_suite.spectral.document import UPDATE_EFFECTIVE_RANK, SpectraDocument, read_document
+from shadow_suite.report.schema import Card
 
 
 @dataclass(frozen=True)
@@ -47,57 +45,37 @@ class SummaryRow:
         return asdict(self)
 
 
-def update_effective_rank(document: SpectraDocument) -> float | None:
-    """Mean entropy effective rank of the update over the matrices; None without a base."""
-    return document.summary.model.mean.get(UPDATE_EFFECTIVE_RANK)
-
-
-def read_update_ranks(paths: Mapping[str, Path]) -> dict[str, float | None]:
-    """Each model's update effective rank from its spectra.json (None where there is none)."""
-    return {
-        name: update_effective_rank(read_document(path)) if path.is_file() else None
-        for name, path in paths.items()
-    }
-
-
-def summary_row(name: str, card: Mapping[str, Any], update_rank: float | None) -> SummaryRow:
-    gap = card["gap"]
-    h = gap["headline"]
-    spectral = card.get("spectral") or {}
-    update = spectral.get("update_summary") or {}
-    reference = gap.get("reference") or {}
+def summary_row(name: str, card: Card) -> SummaryRow:
+    """One model's row, from its card (the update's numbers from its spectral section)."""
+    headline = card.gap.headline
+    update = (card.spectral.update_summary if card.spectral is not None else None) or {}
+    reference = card.gap.reference
     variant_acc: dict[str, float | None] = {}
-    for b in gap["benchmarks"]:
-        accs = [v.get("acc_variant") for v in b.get("variants", [])]
-        accs = [a for a in accs if a is not None]
-        variant_acc[b["benchmark"]] = sum(accs) / len(accs) if accs else None
+    for bench in card.gap.benchmarks:
+        accs = [v.acc_variant for v in bench.variants if v.acc_variant is not None]
+        variant_acc[bench.benchmark] = sum(accs) / len(accs) if accs else None
     return SummaryRow(
         model=name,
-        benchmark_score=h.get("benchmark_score"),
-        ood_score=h.get("ood_score"),
-        verdict_class=str(h.get("verdict_class")),
-        delta=h.get("delta"),
-        delta_ci_low=h.get("delta_ci_low"),
-        delta_ci_high=h.get("delta_ci_high"),
-        p_value=h.get("p_value"),
-        family_delta={f["family"]: f.get("delta") for f in reference.get("families", [])},
-        excluded={str(k): str(v) for k, v in (h.get("excluded") or {}).items()},
+        benchmark_score=headline.benchmark_score,
+        ood_score=headline.ood_score,
+        verdict_class=str(headline.verdict_class),
+        delta=headline.delta,
+        delta_ci_low=headline.delta_ci_low,
+        delta_ci_high=headline.delta_ci_high,
+        p_value=headline.p_value,
+        family_delta={f.family: f.delta for f in reference.families} if reference else {},
+        excluded={str(k): str(v) for k, v in headline.excluded.items()},
         benchmarks={
-            b["benchmark"]: BenchmarkScores(
-                b["acc_orig"], variant_acc[b["benchmark"]], bool(b["at_chance"])
-            )
-            for b in gap["benchmarks"]
+            b.benchmark: BenchmarkScores(b.acc_orig, variant_acc[b.benchmark], b.at_chance)
+            for b in card.gap.benchmarks
         },
-        update_effective_rank=update_rank,
+        update_effective_rank=update.get("effective_rank_entropy"),
         update_relative_change=update.get("relative_change"),
     )
 
 
-def summary_rows(
-    cards: Mapping[str, Mapping[str, Any]], spectra: Mapping[str, Path]
-) -> list[SummaryRow]:
-    ranks = read_update_ranks(spectra)
-    return [summary_row(name, card, ranks.get(name)) for name, card in cards.items()]
+def summary_rows(cards: Mapping[str, Card]) -> list[SummaryRow]:
+    return [summary_row(name, card) for name, card in cards.items()]
 
 
 def _pct(x: float | None) -> str:

@@ -19,6 +19,7 @@ from shadow_suite.report.schema import LayerSeries, MatrixSpectrum, SpectralSect
 from shadow_suite.spectral.document import (
     EFFECTIVE_RANK,
     PROFILE_METRICS,
+    UPDATE_EFFECTIVE_RANK,
     KindLayerSummary,
     SpectraDocument,
     UpdateLayer,
@@ -101,11 +102,13 @@ def _top_changed(update: UpdateSummary) -> list[MatrixSpectrum]:
     ]
 
 
-def _update_summary(update: UpdateSummary) -> dict[str, float | None]:
-    """The card's update numbers (in the card's order; counts as numbers, as ever)."""
+def _update_summary(update: UpdateSummary, effective_rank: float | None) -> dict[str, float | None]:
+    """The card's update numbers (in the card's order; counts as numbers, as ever), with the
+    update's mean entropy effective rank over the matrices compared."""
     return {
         "relative_change": update.relative_change,
         "relative_change_median": update.relative_change_median,
+        "effective_rank_entropy": effective_rank,
         "matrices_compared": float(update.matrices_compared),
         "noise_dominated_matrices": float(update.noise_dominated_matrices),
         "unchanged_matrices": float(update.unchanged_matrices),
@@ -150,7 +153,9 @@ def spectral_section(
         method=document.method.singular_values,
         effective_rank_metric=EFFECTIVE_RANK,
         summary={k: mean[k] for k in PROFILE_METRICS if k in mean},
-        update_summary=None if update is None else _update_summary(update),
+        update_summary=None
+        if update is None
+        else _update_summary(update, mean.get(UPDATE_EFFECTIVE_RANK)),
         effective_rank_by_layer=_by_layer(summary.by_kind_layer),
         base_effective_rank_by_layer=base_series,
         update_relative_change_by_layer=None
