@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shadow_suite.errors import ShadowSuiteError
+from shadow_suite.taskpack.variants.render import render_original
 
 LETTERS = "ABCD"
 ROMAN = ("i", "ii", "iii", "iv", "v")
@@ -47,19 +48,16 @@ class Fact:
 
 
 def mmlu_prompt(row: dict[str, Any]) -> str:
-    """lm-eval's MMLU prompt (tasks/shadow_suite/mmlu/shadow_mmlu_orig.yaml), zero-shot."""
+    """lm-eval's MMLU request, zero-shot: the task's description (shadow_mmlu_orig.yaml's
+    ``description``) followed by the prompt the task pack renders."""
     subject = str(row["subject"]).replace("_", " ")
-    choices = row["choices"]
-    lines = [f"{LETTERS[i]}. {choices[i]}" for i in range(4)]
-    return (
-        f"The following are multiple choice questions (with answers) about {subject}.\n\n"
-        f"{str(row['question']).strip()}\n" + "\n".join(lines) + "\nAnswer:"
-    )
+    header = f"The following are multiple choice questions (with answers) about {subject}.\n\n"
+    return header + render_original("mmlu", row).prompt
 
 
 def arc_prompt(row: dict[str, Any]) -> str:
-    """lm-eval's ARC prompt (tasks/shadow_suite/arc_challenge/shadow_arc_challenge_orig.yaml)."""
-    return f"Question: {row['question']}\nAnswer:"
+    """lm-eval's ARC prompt, as the task pack renders it."""
+    return render_original("arc_challenge", row).prompt
 
 
 def mmlu_fact(row: dict[str, Any], index: int) -> Fact:
