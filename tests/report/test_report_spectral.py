@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import sys
@@ -126,3 +127,19 @@ def test_adapter_without_base_or_layers_gives_empty_series_and_a_note() -> None:
     sec = spectral_section(document)
     assert sec.effective_rank_by_layer == [] and sec.update_relative_change_by_layer is None
     assert any("no base model" in n for n in sec.notes)
+
+
+def test_sibling_spectra_name_the_ancestor_as_the_base(run_dir: Path, tmp_path: Path) -> None:
+    """``spectra --base A --against B``: the updates are against the sibling B, and the
+    model's base, on the card, is the ancestor A (not B)."""
+    document = spectra_json()
+    document["ancestor"] = {**document["base"], "path": "/models/ancestor"}
+    document["base"] = {**document["base"], "path": "/models/sibling"}
+    section = spectral_section(document)
+    assert (section.base_path, section.ancestor_path) == ("/models/sibling", "/models/ancestor")
+    assert spectral_section(spectra_json()).ancestor_path is None
+    path = tmp_path / "spectra.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    card = build_card([run_dir], spectra=path, n_boot=200)
+    assert card.base_model is not None and card.base_model.name == "/models/ancestor"
+    assert "updates against the sibling <code>/models/sibling</code>" in render_html(card)

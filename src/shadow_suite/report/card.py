@@ -97,7 +97,8 @@ def card_from_results(
     if base_model:
         base = BaseModelInfo(base_model, "argument")
     elif spectral is not None and spectral.base_path:
-        base = BaseModelInfo(spectral.base_path, "spectra")
+        # with --against the spectra's "base" is a sibling; the model's base is the ancestor
+        base = BaseModelInfo(spectral.ancestor_path or spectral.base_path, "spectra")
     return Card(
         schema=SCHEMA,
         schema_version=SCHEMA_VERSION,

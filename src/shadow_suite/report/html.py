@@ -177,12 +177,21 @@ def _series(
     return [svg.Series(s.kind + suffix, s.layers, s.values, dashed) for s in series]
 
 
+def _spectra_base(sec: SpectralSection) -> str:
+    if sec.ancestor_path and sec.base_path:
+        return (
+            f", updates against the sibling <code>{escape(sec.base_path)}</code> (both from "
+            f"<code>{escape(sec.ancestor_path)}</code>)"
+        )
+    return f", base <code>{escape(sec.base_path or '')}</code>"
+
+
 def _spectral(sec: SpectralSection) -> str:
     out = ["<h2>Weight spectra</h2>"]
     out.append(
         f"<p>From <code>{escape(sec.source)}</code>"
         + (f" (model <code>{escape(sec.model_path)}</code>)" if sec.model_path else "")
-        + (f", base <code>{escape(sec.base_path)}</code>" if sec.base_path else "")
+        + (_spectra_base(sec) if sec.base_path else "")
         + (f"; singular values by {escape(sec.method)}" if sec.method else "")
         + ".</p>"
     )

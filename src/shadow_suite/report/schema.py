@@ -141,6 +141,9 @@ class SpectralSection:
     update_effective_rank_by_layer: LayerSeries | None
     top_changed: list[MatrixSpectrum]
     notes: list[str] = field(default_factory=list)
+    ancestor_path: str | None = None
+    """With ``spectra --base A --against B``: A, the model's base; ``base_path`` is then the
+    sibling B the updates are measured against. None otherwise (and in older cards)."""
 
 
 @dataclass

@@ -150,6 +150,7 @@ def spectral_section(
         spectra_schema_version=document.schema_version,
         model_path=document.model.path,
         base_path=document.base.path if document.base is not None else None,
+        ancestor_path=document.ancestor.path if document.ancestor is not None else None,
         method=document.method.singular_values,
         effective_rank_metric=EFFECTIVE_RANK,
         summary={k: mean[k] for k in PROFILE_METRICS if k in mean},
