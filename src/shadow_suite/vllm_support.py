@@ -341,3 +341,31 @@ def stop_process_group(process: subprocess.Popen[bytes], grace_s: float = 20.0) 
         os.killpg(process.pid, signal.SIGKILL)
     with contextlib.suppress(subprocess.TimeoutExpired):
         process.wait(timeout=5.0)
+    # SIGKILL is delivered asynchronously: return once no member of the group still runs, so
+    # the caller's next server (same port, same memory) never meets the last one's children.
+    deadline = time.monotonic() + 10.0
+    while _live_group_members(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def _live_group_members(pgid: int) -> list[int]:
+    """PIDs of process group ``pgid`` that still run (zombies excluded; Linux's /proc, else
+    any member at all by signal 0)."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        try:
+            os.killpg(pgid, 0)
+        except (ProcessLookupError, PermissionError):
+            return []
+        return [pgid]
+    alive = []
+    for stat in proc.glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        # "pid (comm) state ppid pgrp ...": comm may hold spaces, so split after the last ")"
+        fields = text[text.rindex(")") + 2 :].split()
+        if len(fields) > 2 and fields[2] == str(pgid) and fields[0] != "Z":
+            alive.append(int(stat.parent.name))
+    return alive
