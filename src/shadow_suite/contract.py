@@ -93,13 +93,16 @@ def benchmark_of_task(task: str) -> str | None:
     return None if parsed is None else parsed[0]
 
 
+def unknown_benchmark(name: str) -> ShadowSuiteError:
+    """The one-line error for a benchmark name the suite does not have."""
+    return ShadowSuiteError(f"unknown benchmark {name!r}; known: {', '.join(BENCHMARK_NAMES)}")
+
+
 def output_type(benchmark: str) -> OutputType:
     try:
         return OUTPUT_TYPES[benchmark]
     except KeyError:
-        raise ShadowSuiteError(
-            f"unknown benchmark {benchmark!r}; known: {', '.join(BENCHMARK_NAMES)}"
-        ) from None
+        raise unknown_benchmark(benchmark) from None
 
 
 # --- item ids --------------------------------------------------------------------------------

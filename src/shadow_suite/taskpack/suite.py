@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from shadow_suite.errors import ShadowSuiteError
+from shadow_suite.contract import unknown_benchmark
 
 
 @dataclass(frozen=True)
@@ -106,9 +106,7 @@ def get_benchmark(name: str) -> Benchmark:
     try:
         return BENCHMARKS[name]
     except KeyError:
-        raise ShadowSuiteError(
-            f"unknown benchmark {name!r}; known: {', '.join(BENCHMARKS)}"
-        ) from None
+        raise unknown_benchmark(name) from None
 
 
 # --- the fields of a data row, checked when a split is loaded --------------------------------
