@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ from shadow_suite.errors import ShadowSuiteError
 from shadow_suite.gap.analysis import GapAnalysis
 from shadow_suite.gap.lm_eval_output import TaskStatus
 from shadow_suite.numbers import finite_or_none
+from shadow_suite.typed_json import from_json
 
 SCHEMA = "shadow-suite.card"
 SCHEMA_VERSION = 2
@@ -187,75 +187,6 @@ def card_to_dict(card: Card) -> dict[str, Any]:
     return cleaned
 
 
-def _build(tp: Any, value: Any, where: str) -> Any:
-    """Build a value of type ``tp`` from parsed JSON, checking shapes as it goes."""
-    origin = typing.get_origin(tp)
-    if origin is typing.Literal:
-        allowed = typing.get_args(tp)
-        if value not in allowed:
-            raise ShadowSuiteError(
-                f"{where}: {value!r} is not one of {', '.join(repr(a) for a in allowed)}"
-            )
-        return value
-    if origin in (typing.Union, types.UnionType):
-        args = typing.get_args(tp)
-        if value is None and type(None) in args:
-            return None
-        last: ShadowSuiteError | None = None
-        for arg in args:
-            if arg is type(None):
-                continue
-            try:
-                return _build(arg, value, where)
-            except ShadowSuiteError as err:
-                last = err
-        raise last or ShadowSuiteError(f"{where}: unexpected null")
-    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
-        if not isinstance(value, dict):
-            raise ShadowSuiteError(f"{where}: expected an object")
-        hints = typing.get_type_hints(tp)
-        kwargs = {}
-        for f in dataclasses.fields(tp):
-            if f.name not in value:
-                if (
-                    f.default is not dataclasses.MISSING
-                    or f.default_factory is not dataclasses.MISSING
-                ):
-                    continue
-                raise ShadowSuiteError(f"{where}.{f.name}: missing")
-            kwargs[f.name] = _build(hints[f.name], value[f.name], f"{where}.{f.name}")
-        return tp(**kwargs)
-    if origin is list:
-        if not isinstance(value, list):
-            raise ShadowSuiteError(f"{where}: expected a list")
-        (item,) = typing.get_args(tp)
-        return [_build(item, v, f"{where}[{i}]") for i, v in enumerate(value)]
-    if origin is dict:
-        if not isinstance(value, dict):
-            raise ShadowSuiteError(f"{where}: expected an object")
-        _, item = typing.get_args(tp)
-        return {str(k): _build(item, v, f"{where}.{k}") for k, v in value.items()}
-    if tp is float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ShadowSuiteError(f"{where}: expected a number")
-        return float(value)
-    if tp is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ShadowSuiteError(f"{where}: expected an integer")
-        return value
-    if tp is bool:
-        if not isinstance(value, bool):
-            raise ShadowSuiteError(f"{where}: expected true or false")
-        return value
-    if tp is str:
-        if not isinstance(value, str):
-            raise ShadowSuiteError(f"{where}: expected a string")
-        return value
-    if tp is Any:
-        return value
-    raise TypeError(f"unsupported type {tp!r} at {where}")
-
-
 # version -> function upgrading a card dict of that version to version + 1
 _MIGRATIONS: dict[int, typing.Callable[[dict[str, Any]], dict[str, Any]]] = {}
 
@@ -279,7 +210,7 @@ def card_from_dict(data: Any, source: str = "card") -> Card:
             f"{source}: card schema version {version} is newer than this shadow-suite "
             f"supports ({SCHEMA_VERSION}); upgrade shadow-suite"
         )
-    card: Card = _build(Card, data, Path(source).name)
+    card = from_json(Card, data, Path(source).name)
     return card
 
 

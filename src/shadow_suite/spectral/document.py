@@ -5,7 +5,7 @@ footprints and the demo read it back with :func:`read_document`. Everything a re
 up is a field here, and the metric names of the summaries are the two ``Literal`` vocabularies
 below: nothing else spells them.
 
-Reading follows the report card's rules: a missing field, a value of the wrong type, another
+Reading is the report card's own strict reader (``shadow_suite.typed_json``): a missing field, a value of the wrong type, another
 schema or an unsupported version is a :class:`~shadow_suite.errors.ShadowSuiteError` whose one
 line names the file and the field (``out/spectra.json: summary.model.matrices: missing``).
 Fields added after version 1 was first written have defaults, so every file written under
@@ -17,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from shadow_suite.errors import ShadowSuiteError
+from shadow_suite.typed_json import FLATTEN, from_json
 
 SCHEMA: Literal["shadow-suite.spectra"] = "shadow-suite.spectra"
 SCHEMA_VERSION = 1
@@ -59,8 +59,6 @@ UPDATE_EFFECTIVE_RANK: UpdateMetric = "update_effective_rank_entropy"
 
 MetricValues = Mapping[Metric, float | None]
 """Metric name -> mean (or median) over a group of matrices; None when not finite."""
-
-_FLATTEN = "flatten"  # field metadata: the field's mapping is spread into the enclosing object
 
 
 @dataclass(frozen=True)
@@ -165,7 +163,7 @@ class KindSummary:
 
     kind: str
     matrices: int
-    metrics: MetricValues = field(metadata={_FLATTEN: True})
+    metrics: MetricValues = field(metadata={FLATTEN: True})
 
 
 @dataclass(frozen=True)
@@ -175,7 +173,7 @@ class KindLayerSummary:
     kind: str
     layer: int
     matrices: int
-    metrics: MetricValues = field(metadata={_FLATTEN: True})
+    metrics: MetricValues = field(metadata={FLATTEN: True})
 
 
 @dataclass(frozen=True)
@@ -286,7 +284,7 @@ class SpectraDocument:
                 f"{source}: schema_version: {version} is "
                 f"{newer if version > SCHEMA_VERSION else older} ({SCHEMA_VERSION})"
             )
-        return _build_record(cls, data, "", source)
+        return from_json(cls, data, source)
 
 
 def document_path(path: str | os.PathLike[str]) -> Path:
@@ -322,7 +320,7 @@ def _to_json(value: Any) -> Any:
         out: dict[str, Any] = {}
         for f in dataclasses.fields(value):
             item = getattr(value, f.name)
-            if f.metadata.get(_FLATTEN):
+            if f.metadata.get(FLATTEN):
                 out.update({str(k): _to_json(v) for k, v in item.items()})
             else:
                 out[f.name] = _to_json(item)
@@ -332,78 +330,3 @@ def _to_json(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {str(k): _to_json(v) for k, v in value.items()}
     return value
-
-
-def _hints(cls: type) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
-
-
-def _build(tp: Any, value: Any, where: str, source: str) -> Any:
-    """A value of type ``tp`` from parsed JSON; ``where`` is the field path (``a.b[2].c``)."""
-
-    def fail(what: str) -> ShadowSuiteError:
-        return ShadowSuiteError(f"{source}: {where or 'document'}: {what}")
-
-    origin = typing.get_origin(tp)
-    if origin is Literal:
-        allowed = typing.get_args(tp)
-        if value not in allowed:
-            raise fail(f"{value!r} is not one of {', '.join(repr(a) for a in allowed)}")
-        return value
-    if origin in (typing.Union, types.UnionType):
-        (arg,) = [a for a in typing.get_args(tp) if a is not type(None)]  # only X | None here
-        return None if value is None else _build(arg, value, where, source)
-    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
-        return _build_record(tp, value, where, source)
-    if origin is tuple:
-        if not isinstance(value, list):
-            raise fail("expected a list")
-        item = typing.get_args(tp)[0]
-        return tuple(_build(item, v, f"{where}[{i}]", source) for i, v in enumerate(value))
-    if origin in (Mapping, dict):
-        if not isinstance(value, dict):
-            raise fail("expected an object")
-        key_type, item = typing.get_args(tp)
-        out = {}
-        for k, v in value.items():
-            inner = f"{where}.{k}" if where else str(k)
-            if typing.get_origin(key_type) is Literal and k not in typing.get_args(key_type):
-                raise ShadowSuiteError(f"{source}: {inner}: not a metric of this schema")
-            out[k] = _build(item, v, inner, source)
-        return out
-    if tp is float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise fail("expected a number")
-        return float(value)
-    if tp is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise fail("expected an integer")
-        return value
-    if tp is bool:
-        if not isinstance(value, bool):
-            raise fail("expected true or false")
-        return value
-    if tp is str:
-        if not isinstance(value, str):
-            raise fail("expected a string")
-        return value
-    raise TypeError(f"unsupported type {tp!r} at {where}")
-
-
-def _build_record(cls: type[_T], value: Any, where: str, source: str) -> _T:
-    if not isinstance(value, dict):
-        raise ShadowSuiteError(f"{source}: {where or 'document'}: expected an object")
-    hints = _hints(cls)
-    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
-    named = {f.name for f in fields if not f.metadata.get(_FLATTEN)}
-    kwargs: dict[str, Any] = {}
-    for f in fields:
-        inner = f"{where}.{f.name}" if where else f.name
-        if f.metadata.get(_FLATTEN):
-            rest = {k: v for k, v in value.items() if k not in named}
-            kwargs[f.name] = _build(hints[f.name], rest, where, source)
-        elif f.name in value:
-            kwargs[f.name] = _build(hints[f.name], value[f.name], inner, source)
-        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-            raise ShadowSuiteError(f"{source}: {inner}: missing")
-    return cls(**kwargs)
