@@ -5,9 +5,10 @@ footprints and the demo read it back with :func:`read_document`. Everything a re
 up is a field here, and the metric names of the summaries are the two ``Literal`` vocabularies
 below: nothing else spells them.
 
-Reading is the report card's own strict reader (``shadow_suite.typed_json``): a missing field, a value of the wrong type, another
-schema or an unsupported version is a :class:`~shadow_suite.errors.ShadowSuiteError` whose one
-line names the file and the field (``out/spectra.json: summary.model.matrices: missing``).
+Reading is the report card's own strict reader (``shadow_suite.typed_json``): a missing
+field, a value of the wrong type, another schema or an unsupported version is a
+:class:`~shadow_suite.errors.ShadowSuiteError` whose one line names the file and the field
+(``out/spectra.json: summary.model.matrices: missing``).
 Fields added after version 1 was first written have defaults, so every file written under
 version 1 still loads; unknown fields are ignored. NaN and infinity are written as null.
 """
