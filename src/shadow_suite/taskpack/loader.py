@@ -163,8 +163,10 @@ def build_docs(
     seed: Any = None,
     data_dir: str | None = None,
     items: Any = FROM_ENV,
+    fewshot: bool = True,
 ) -> dict[str, list[dict[str, Any]]]:
-    """Documents of one task, per split: the evaluated split and the few-shot split.
+    """Documents of one task, per split: the evaluated split and (``fewshot``) the few-shot
+    splits, whose examples a variant may transform too.
 
     With ``items`` (see :func:`resolve_items`) the evaluated split is cut to the seeded
     sample of :func:`sample_rows` before the variant is applied, so only the sampled items
@@ -177,7 +179,9 @@ def build_docs(
     if variant != ORIG:
         spec = get_variant(benchmark, variant)
 
-    splits = [bench.eval_split] + [s for s in (bench.fewshot_split, bench.train_split) if s]
+    splits = [bench.eval_split]
+    if fewshot:
+        splits += [s for s in (bench.fewshot_split, bench.train_split) if s]
     out: dict[str, list[dict[str, Any]]] = {}
     for split in splits:
         try:

@@ -7,6 +7,7 @@ import os
 
 from shadow_suite.contract import DATA_ENV, DEFAULT_VARIANT_SEED, SEED_ENV
 from shadow_suite.errors import ShadowSuiteError
+from shadow_suite.taskpack.data import load_split
 from shadow_suite.taskpack.loader import NoItemApplies, build_docs
 from shadow_suite.taskpack.suite import BENCHMARKS, get_benchmark
 from shadow_suite.taskpack.variants import VARIANTS, validate_seed
@@ -42,23 +43,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def count_rows(benchmark: str, seed: int, data_dir: str | None) -> list[tuple[str, int, int, str]]:
     """(variant, n source, n applied, skip reason) for every variant of ``benchmark``: the
-    documents lm-eval would get (the task pack's own loader), counted."""
+    evaluated documents lm-eval would get (the task pack's own loader), counted."""
     split = get_benchmark(benchmark).eval_split
+    n_source = len(load_split(benchmark, split, data_dir)[0])
     counts = []
     for name, variant in VARIANTS[benchmark].items():
         try:
-            docs = build_docs(benchmark, name, seed, data_dir, items=None)[split]
+            docs = build_docs(benchmark, name, seed, data_dir, items=None, fewshot=False)[split]
         except NoItemApplies:
             docs = []
-        n_source = docs[0]["shadow_n_source"] if docs else _n_rows(benchmark, data_dir)
         counts.append((name, n_source, len(docs), variant.skip_reason))
     return counts
-
-
-def _n_rows(benchmark: str, data_dir: str | None) -> int:
-    from shadow_suite.taskpack.data import load_split
-
-    return len(load_split(benchmark, get_benchmark(benchmark).eval_split, data_dir)[0])
 
 
 def run(args: argparse.Namespace) -> int:
