@@ -12,7 +12,7 @@ import pytest
 
 from shadow_suite import contract
 from shadow_suite.cli import main
-from shadow_suite.run import PRESETS, benchmark_of_task, run_seed, tasks_with_fewshot
+from shadow_suite.run import PRESETS, benchmark_of_any_task, run_seed, tasks_with_fewshot
 from shadow_suite.taskpack import loader as taskpack
 from shadow_suite.tiny_model import CHATML_TEMPLATE, add_chat_template
 
@@ -65,11 +65,11 @@ def test_preset_counts_per_benchmark_and_task() -> None:
     assert PRESETS["open-llm-v1"] == {
         "arc_challenge": 25, "hellaswag": 10, "mmlu": 5, "winogrande": 5, "gsm8k": 5,
     }  # fmt: skip
-    assert benchmark_of_task("shadow_arc_challenge_permuted") == "arc_challenge"
-    assert benchmark_of_task("shadow_mmlu_orig") == "mmlu"
-    assert benchmark_of_task("mmlu_abstract_algebra") == "mmlu"  # lm-eval's own tasks too
-    assert benchmark_of_task("hellaswag") == "hellaswag"
-    assert benchmark_of_task("lambada_openai") is None
+    assert benchmark_of_any_task("shadow_arc_challenge_permuted") == "arc_challenge"
+    assert benchmark_of_any_task("shadow_mmlu_orig") == "mmlu"
+    assert benchmark_of_any_task("mmlu_abstract_algebra") == "mmlu"  # lm-eval's own tasks too
+    assert benchmark_of_any_task("hellaswag") == "hellaswag"
+    assert benchmark_of_any_task("lambada_openai") is None
 
 
 def test_preset_sets_each_task_of_a_group(benchmark_data: Path) -> None:

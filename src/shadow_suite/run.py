@@ -148,7 +148,7 @@ def check_backend(settings: EvalSettings) -> None:
         # Multiple-choice tasks are scored on prompt log-probabilities, which many servers
         # do not return; only GSM8K (generation) runs against those.
         multiple_choice = any(
-            output_type(b) == "multiple_choice" if (b := benchmark_of_task(t)) else True
+            output_type(b) == "multiple_choice" if (b := benchmark_of_any_task(t)) else True
             for t in settings.tasks
         )
         check_server(
@@ -436,7 +436,7 @@ def _evaluate(
         tracker.save_results_samples(task_name=name, samples=samples[name])
 
 
-def benchmark_of_task(task: str) -> str | None:
+def benchmark_of_any_task(task: str) -> str | None:
     """The benchmark a leaf task evaluates: ours (``shadow_<benchmark>_<variant>``) or
     lm-eval's own (``arc_challenge``, ``mmlu_<subject>`` ...); None for any other task."""
     ours = contract.benchmark_of_task(task)
@@ -459,7 +459,7 @@ def tasks_with_fewshot(task_manager: Any, names: Sequence[str], fewshot: dict[st
         # a tag is no object of its own: its tasks
         top_level = [top] if top is not None else list(loaded["tasks"].values())
         for leaf, task in loaded["tasks"].items():
-            bench = benchmark_of_task(leaf)
+            bench = benchmark_of_any_task(leaf)
             if bench is not None and bench in fewshot:
                 task.set_config(key="num_fewshot", value=fewshot[bench])
         built += top_level
