@@ -245,11 +245,7 @@ def _optional_int(value: Any) -> int | None:
     return None if value is None else int(value)
 
 
-def is_meta_field(key: str) -> bool:
-    """Whether a document field was added by the pack (the source row has none)."""
-    return key.startswith(TASK_PREFIX)
-
-
 def source_fields(doc: Mapping[str, Any]) -> dict[str, Any]:
-    """A document without the pack's fields: the row lm-eval's own task holds."""
-    return {k: v for k, v in doc.items() if not is_meta_field(k)}
+    """A document without the pack's fields (``shadow_*``; the source row has none): the row
+    lm-eval's own task holds."""
+    return {k: v for k, v in doc.items() if not k.startswith(TASK_PREFIX)}
