@@ -297,13 +297,14 @@ def train_member(
 
 
 class _CachedTaskManager:
-    """One lm-eval TaskManager whose loaded tasks are reused across models: building the
-    task pack's documents costs far more than scoring a tiny model on them."""
+    """run's task manager for this metadata, whose loaded tasks are also reused across
+    models: building the task pack's documents costs far more than scoring a tiny model on
+    them (``shadow-suite run`` builds them per evaluation, as lm-eval does)."""
 
     def __init__(self, metadata: dict[str, Any]) -> None:
-        from lm_eval.tasks import TaskManager
+        from shadow_suite.run import task_manager_for
 
-        self._manager = TaskManager(metadata=metadata)
+        self._manager = task_manager_for(metadata)
         self._loaded: dict[tuple[str, ...], Any] = {}
 
     def load(self, tasks: Any) -> Any:
