@@ -241,23 +241,6 @@ Z_POWER_80 = float(stats.norm.ppf(0.80))
 """z of 80% power: the minimum detectable effect is (z_{1-alpha/2} + z_0.8) x its SE."""
 
 
-def newcombe_paired_interval(
-    orig_only: int, variant_only: int, n: int, confidence: float = CONFIDENCE
-) -> tuple[float, float]:
-    """Newcombe's (1998, method 10) score interval for a paired difference of proportions.
-
-    ``orig_only`` (b) and ``variant_only`` (c) are the discordant counts of ``n`` pairs.
-    Unlike a bootstrap, it is not zero-width when b = c = 0: with few items a zero gap is
-    still uncertain. (nan, nan) when n = 0.
-    """
-    if n <= 0:
-        return (float("nan"), float("nan"))
-    if orig_only < 0 or variant_only < 0 or orig_only + variant_only > n:
-        raise ValueError("discordant counts must be non-negative and at most n")
-    # without the concordant counts phi is taken as 0 (see paired_interval_from_margins)
-    return paired_interval_from_margins(orig_only, variant_only, n, None, confidence)
-
-
 def paired_interval_from_margins(
     orig_only: int,
     variant_only: int,

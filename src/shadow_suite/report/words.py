@@ -167,19 +167,6 @@ def reference_gate_notes(reference: ReferenceAnalysis) -> list[str]:
     ]
 
 
-def position_sentence(card: Card) -> list[str]:
-    out = []
-    for sig in card.gap.position:
-        if sig.expected is None:
-            continue
-        out.append(
-            f"{sig.model} {sig.benchmark}/{sig.variant}: {sig.t} of {sig.n} answers that turned "
-            f"wrong landed on the original gold's slot (expected {sig.expected:.1f} from the "
-            f"model's own position prior; p = {pvalue(sig.p_value)})"
-        )
-    return out
-
-
 def single_card_caveat() -> str:
     return (
         "A reformatting gap alone cannot tell benchmark-aligned training from format "
