@@ -347,17 +347,19 @@ def eval_metadata(settings: EvalSettings) -> dict[str, Any]:
     return metadata
 
 
-_TASK_MANAGERS: dict[str, Any] = {}
+_TASK_MANAGERS: dict[tuple[Any, str], Any] = {}
 
 
 def task_manager_for(metadata: dict[str, Any]) -> Any:
     """lm-eval's TaskManager with ``metadata``, one per distinct metadata in a process: its
     task index takes seconds to build (about 7 s here), and a model, its base and the demo's
     models all evaluate with the same metadata."""
-    key = json.dumps(metadata, sort_keys=True, default=str)
-    if key not in _TASK_MANAGERS:
-        from lm_eval.tasks import TaskManager
+    from lm_eval.tasks import TaskManager
 
+    # keyed by the class in force too: a caller (a test) that swaps lm-eval's TaskManager gets
+    # its own, never one built by the other class
+    key = (TaskManager, json.dumps(metadata, sort_keys=True, default=str))
+    if key not in _TASK_MANAGERS:
         _TASK_MANAGERS[key] = TaskManager(metadata=metadata)
     return _TASK_MANAGERS[key]
 

@@ -213,7 +213,6 @@ def test_run_limit_evaluates_the_sample_and_first_is_lm_evals_limit(
     import lm_eval
     import lm_eval.tasks
 
-    from shadow_suite import run
     from shadow_suite.cli import main
 
     seen: list[dict[str, Any]] = []
@@ -225,8 +224,6 @@ def test_run_limit_evaluates_the_sample_and_first_is_lm_evals_limit(
     monkeypatch.setattr(lm_eval, "simple_evaluate", fake_evaluate)
     # lm-eval's task index takes seconds to build and is not used here
     monkeypatch.setattr(lm_eval.tasks, "TaskManager", lambda **kwargs: kwargs)
-    # and run keeps one task manager per metadata for the process: not this stand-in
-    monkeypatch.setattr(run, "_TASK_MANAGERS", {})
     for extra, limit, items in [(["--limit", "8"], None, 8), (["--first", "8"], 8, None)]:
         with pytest.raises(_Stop):
             main(_run(tmp_path, *extra))
