@@ -31,6 +31,7 @@ from shadow_suite.demo.config import BASE_FIELDS, FINETUNE_FIELDS, MODEL_NAMES, 
 from shadow_suite.demo.summary import SummaryRow, format_table, summary_rows
 from shadow_suite.demo.train import (
     TrainSettings,
+    eval_settings,
     fill_tokens,
     model_done,
     save_model,
@@ -238,20 +239,17 @@ def evaluate(
 ) -> tuple[Card, bool]:
     """Task pack + spectra (against the base for the fine-tunes) + card, via run_pipeline;
     a fine-tune's card takes the base, evaluated on the same items, as its reference."""
-    from shadow_suite.run import EvalSettings, run_pipeline
+    from shadow_suite.run import run_pipeline
 
-    model_dir = (out / "models" / name).resolve()
     base = None if name == "base" else str((out / "models" / "base").resolve())
     references = [] if name == "base" else [out / "runs" / "base" / "eval"]
-    settings = EvalSettings(
-        model="hf",
-        model_args=f"pretrained={model_dir},dtype=float32",
-        tasks=config.tasks,
-        limit=config.n_items,
-        seed=config.variant_seed,
-        data_dir=str(data_dir) if data_dir else None,
-        batch_size=config.eval_batch_size,
-        device="cpu",
+    settings = eval_settings(
+        out / "models" / name,
+        config.tasks,
+        config.n_items,
+        config.variant_seed,
+        data_dir,
+        config.eval_batch_size,
     )
     outcome = run_pipeline(
         settings,

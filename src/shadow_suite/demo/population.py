@@ -21,7 +21,14 @@ from typing import Any, Literal
 
 from shadow_suite.contract import DEFAULT_VARIANT_SEED, GROUP, ORIG, benchmark_group, task_name
 from shadow_suite.demo import corpus
-from shadow_suite.demo.train import TokenStream, TrainSettings, fill_tokens, model_done, train
+from shadow_suite.demo.train import (
+    TokenStream,
+    TrainSettings,
+    eval_settings,
+    fill_tokens,
+    model_done,
+    train,
+)
 from shadow_suite.errors import ShadowSuiteError
 
 Kind = Literal["prose", "instruct", "coverage", "format", "contaminated"]
@@ -326,24 +333,22 @@ def evaluate_member(
     """lm-eval on the task pack into ``eval_dir`` (``shadow-suite run``'s evaluation stage);
     False when done before. An evaluation made with other settings or by another task pack
     is run again (the population is rebuilt as its code changes)."""
-    from shadow_suite.run import EvalSettings, eval_metadata, run_eval
+    from shadow_suite.run import eval_metadata, run_eval
 
-    eval_settings = EvalSettings(
-        model="hf",
-        model_args=f"pretrained={model_dir.resolve()},dtype=float32",
-        tasks=settings.tasks,
-        limit=settings.n_items,
-        seed=settings.variant_seed,
-        data_dir=str(data_dir) if data_dir else None,
-        batch_size=settings.eval_batch_size,
-        device="cpu",
+    member = eval_settings(
+        model_dir,
+        settings.tasks,
+        settings.n_items,
+        settings.variant_seed,
+        data_dir,
+        settings.eval_batch_size,
     )
-    metadata = eval_metadata(eval_settings)
+    metadata = eval_metadata(member)
     key = json.dumps(metadata, sort_keys=True)
     if key not in _MANAGERS:
         _MANAGERS[key] = _CachedTaskManager(metadata)
     return run_eval(
-        eval_settings,
+        member,
         eval_dir,
         _MANAGERS[key],
         extra_record={"taskpack_sha256": taskpack_hash(settings.benchmarks)},

@@ -15,11 +15,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shadow_suite import atomic
 from shadow_suite.errors import ShadowSuiteError
 from shadow_suite.stage import run_stage, stage_is_done
+
+if TYPE_CHECKING:
+    from shadow_suite.run import EvalSettings
 
 TRAINING_FILE = "training.json"
 """Beside the weights: what the training run measured (loss, tokens per second...)."""
@@ -176,3 +179,28 @@ def save_model(model: Any, tokenizer: Any, folder: Path, record: dict, stats: di
         model.save_pretrained(work, safe_serialization=True)
         tokenizer.save_pretrained(work)
         atomic.write_text(work / TRAINING_FILE, json.dumps(stats, indent=1) + "\n")
+
+
+def eval_settings(
+    model_dir: Path,
+    tasks: tuple[str, ...],
+    n_items: int,
+    seed: int,
+    data_dir: Path | None,
+    batch_size: str,
+) -> EvalSettings:
+    """How every demo and population model is evaluated: lm-eval's hf backend on the CPU, in
+    float32 (as it was trained), on the first ``n_items`` of each task (``--limit``), the
+    items the fine-tunes were trained on."""
+    from shadow_suite.run import EvalSettings
+
+    return EvalSettings(
+        model="hf",
+        model_args=f"pretrained={model_dir.resolve()},dtype=float32",
+        tasks=tasks,
+        limit=n_items,
+        seed=seed,
+        data_dir=str(data_dir) if data_dir else None,
+        batch_size=batch_size,
+        device="cpu",
+    )
