@@ -19,7 +19,11 @@ A stage is finished when its ``stage.json`` (the settings it ran with) exists: e
 into a fresh temporary folder renamed into place with its marker (``shadow_suite.stage``), so a
 killed run leaves nothing half-written. Every stage's marker is checked before any work: a rerun
 with the same settings skips it, one with other settings (another ``--base``, ``--limit``,
-seed...) is refused with one line naming the setting, rather than mixing results.
+seed...) is refused with one line naming the setting, rather than mixing results. The settings
+include each model's identity (a digest of its files, ``shadow_suite.identity``): weights
+replaced in the same folder are another model, refused in one line, or recomputed with
+``--force``; lm-eval's request cache is keyed by the same record, so it never answers for
+other weights.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from shadow_suite.atomic import check_writable_dir
 from shadow_suite.contract import (
     DEFAULT_VARIANT_SEED,
     GROUP,
+    ITEMS_ENV,
     METADATA_DATA,
     METADATA_ITEMS,
     METADATA_SEED,
@@ -50,6 +55,7 @@ from shadow_suite.contract import (
 )
 from shadow_suite.errors import ShadowSuiteError
 from shadow_suite.gap.lm_eval_output import parse_model_args
+from shadow_suite.identity import BASE_IDENTITY, MODEL_IDENTITY, identity_of, short
 from shadow_suite.report.cli import add_card_options, check_card_options, print_pdf
 from shadow_suite.report.schema import Card
 from shadow_suite.stage import STAGE_FILE, StageBusy, StageMismatch, run_stage, stage_is_done
@@ -223,9 +229,16 @@ def check_backend_installed(model: str) -> None:
 
 
 def check_run_arguments(
-    settings: EvalSettings, out: Path, weights: str | None = None, base: str | None = None
+    settings: EvalSettings,
+    out: Path,
+    weights: str | None = None,
+    base: str | None = None,
+    references: Sequence[str | os.PathLike[str]] = (),
+    items_flag: str = "--limit ",
 ) -> None:
     """Everything ``run`` can check before loading a model, each failure one line."""
+    from shadow_suite.outputs import check_out_apart
+
     check_writable_dir(out)
     if settings.model not in BACKENDS:
         raise ShadowSuiteError(f"--model {settings.model!r}: use one of {', '.join(BACKENDS)}")
@@ -259,10 +272,92 @@ def check_run_arguments(
         check_model_location("--model_args pretrained=", str(args["pretrained"]))
     check_model_location("--weights", weights)
     check_model_location("--base", base)
+    check_dtype(args)
+    check_gen_kwargs(settings.gen_kwargs)
     check_tasks(settings.tasks)
-    check_task_data(settings)
+    check_task_data(settings, items_flag)
     if settings.apply_chat_template and settings.model != "local-completions":
         check_chat_template("--model_args pretrained=", str(args["pretrained"]))
+    pretrained = None if settings.model == "local-completions" else str(args["pretrained"])
+    check_out_apart(
+        out,
+        [("--model_args pretrained=", pretrained), ("--weights", weights), ("--base", base),
+         *(("--reference", r) for r in references), ("--data", settings.data_dir)],
+    )  # fmt: skip
+    check_model_folders(settings, args, weights, base)
+
+
+def check_model_folders(
+    settings: EvalSettings, args: dict[str, Any], weights: str | None, base: str | None
+) -> None:
+    """The local model folders ``run`` will load, checked as lm-eval's backend would need
+    them (``model_folder``); and ``--weights`` beside a local model must be that model."""
+    from shadow_suite.identity import local_model_folder
+    from shadow_suite.model_folder import check_model_folder
+
+    if settings.model == "local-completions":
+        return
+    revision = args.get("revision")
+    pretrained = str(args["pretrained"])
+    folder = local_model_folder(pretrained, revision)
+    if folder is not None:
+        check_model_folder("--model_args pretrained=", folder, backend=settings.model,
+                           model_args=args)  # fmt: skip
+    base_folder = local_model_folder(base, revision) if base else None
+    if base_folder is not None:
+        check_model_folder("--base", base_folder, backend=settings.model)
+    if weights and folder is not None:
+        ours, theirs = identity_of(folder), identity_of(weights)
+        if theirs is not None and ours != theirs:
+            raise ShadowSuiteError(
+                f"--weights {weights} holds other files than --model_args pretrained={pretrained} "
+                f"(model identity {short(theirs)} vs {short(ours)}): one card describes one "
+                "model; drop --weights, or point it at the evaluated model's folder"
+            )
+
+
+TORCH_DTYPES = ("auto", "float32", "float", "float16", "half", "bfloat16", "float64", "double")
+
+
+def check_dtype(args: dict[str, Any]) -> None:
+    """``dtype=`` of the model_args: one of the dtypes both backends load a model in."""
+    dtype = args.get("dtype")
+    if dtype is not None and str(dtype) not in TORCH_DTYPES:
+        raise ShadowSuiteError(f"--model_args dtype={dtype}: give one of {', '.join(TORCH_DTYPES)}")
+
+
+_GEN_KWARGS_TYPES: dict[str, type] = {
+    "max_gen_toks": int,
+    "max_new_tokens": int,
+    "max_tokens": int,
+    "top_k": int,
+    "num_beams": int,
+    "temperature": float,
+    "top_p": float,
+    "min_p": float,
+    "repetition_penalty": float,
+    "do_sample": bool,
+}
+"""Generation arguments whose value lm-eval uses as a number or a flag (unchecked, a word
+there ends in a traceback deep in a backend)."""
+
+
+def check_gen_kwargs(text: str | None) -> None:
+    if not text:
+        return
+    for key, value in parse_model_args(text, "--gen_kwargs").items():
+        kind = _GEN_KWARGS_TYPES.get(key)
+        if kind is None:
+            continue
+        if kind is bool:
+            ok = isinstance(value, bool)
+        elif kind is int:
+            ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+        else:
+            ok = isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
+        if not ok:
+            need = {bool: "true or false", int: "a whole number", float: "a number"}[kind]
+            raise ShadowSuiteError(f"--gen_kwargs {key}={value!r}: give {need} (>= 0)")
 
 
 def check_chat_template(what: str, where: str, hint: str = "") -> None:
@@ -296,11 +391,12 @@ def benchmarks_evaluated(tasks: Sequence[str]) -> list[str]:
     return [b for b in BENCHMARKS if b in found]
 
 
-def check_task_data(settings: EvalSettings) -> None:
+def check_task_data(settings: EvalSettings, items_flag: str = "--limit ") -> None:
     """Before a model is loaded, one line for data the run cannot use: a ``--limit`` larger
     than a benchmark's split; a train split that few-shot examples are asked from but that
     is not there; and, with a local folder, any malformed row (every split the tasks read is
-    read, so checked row by row; hub data is checked when lm-eval loads it)."""
+    read, so checked row by row; hub data is checked when lm-eval loads it). ``items_flag``
+    names where the sample size came from (``--limit ``, or ``SHADOW_SUITE_ITEMS=``)."""
     from shadow_suite.taskpack.data import MissingSplit, load_split, missing_examples
     from shadow_suite.taskpack.suite import get_benchmark
 
@@ -318,14 +414,15 @@ def check_task_data(settings: EvalSettings) -> None:
             n_rows = len(load_split(name, split, data_dir)[0])
             if split == bench.eval_split and settings.items and settings.items > n_rows:
                 raise ShadowSuiteError(
-                    f"--limit {settings.items}: {name}'s evaluated split has only {n_rows} "
-                    f"items; give at most {n_rows}, or no --limit to evaluate the whole split"
+                    f"{items_flag}{settings.items}: {name}'s evaluated split has only {n_rows} "
+                    f"items; give at most {n_rows}, or none to evaluate the whole split"
                 )
         if shots and bench.train_split and data_dir:
             try:
                 load_split(name, bench.train_split, data_dir)
             except MissingSplit:
-                raise ShadowSuiteError(missing_examples(name, shots, 0, data_dir)) from None
+                flag = f"--preset {settings.preset}" if settings.fewshot else "--num_fewshot"
+                raise ShadowSuiteError(missing_examples(name, shots, 0, data_dir, flag)) from None
 
 
 def lm_cache_dir(eval_dir: Path, record: dict[str, Any]) -> Path:
@@ -364,6 +461,31 @@ def task_manager_for(metadata: dict[str, Any]) -> Any:
     return _TASK_MANAGERS[key]
 
 
+FORCE_HINT = "pass --force to recompute it"
+"""How a ``run`` user redoes a stage whose settings or model changed (stage messages)."""
+
+
+def evaluated_identity(settings: EvalSettings) -> str | None:
+    """The identity of the model these settings evaluate: the digest of its folder (a local
+    folder, or a hub id's snapshot in the hub cache); None for a served model or a hub id
+    that is not on this machine (lm-eval downloads it)."""
+    if settings.model == "local-completions":
+        return None
+    args = parse_model_args(settings.model_args)
+    return identity_of(str(args.get("pretrained")), args.get("revision"))
+
+
+def eval_record(
+    settings: EvalSettings, extra_record: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """What an eval stage's marker records: the settings and the model's identity."""
+    return {
+        **_jsonable(asdict(settings)),
+        MODEL_IDENTITY: evaluated_identity(settings),
+        **(extra_record or {}),
+    }
+
+
 def run_eval(
     settings: EvalSettings,
     eval_dir: Path,
@@ -371,14 +493,16 @@ def run_eval(
     *,
     extra_record: dict[str, Any] | None = None,
     redo: bool = False,
+    label: str = "eval",
 ) -> bool:
     """lm-eval with samples logged into ``eval_dir``; False when it was already done.
 
     ``task_manager``: lm-eval's, built with :func:`eval_metadata` of these settings (default:
     :func:`task_manager_for` builds or reuses one). ``extra_record``: more settings the stage
-    marker records (a rerun with other values is refused, or with ``redo`` evaluated again)."""
-    record = {**_jsonable(asdict(settings)), **(extra_record or {})}
-    if stage_is_done(eval_dir, record, label="eval", redo=redo):
+    marker records (a rerun with other values is refused, or with ``redo`` evaluated again).
+    The marker, and the key of lm-eval's request cache, hold the model's identity too."""
+    record = eval_record(settings, extra_record)
+    if stage_is_done(eval_dir, record, label=label, redo=redo, redo_hint=FORCE_HINT):
         return False
     check_backend(settings)
     metadata = eval_metadata(settings)
@@ -468,9 +592,20 @@ def tasks_with_fewshot(task_manager: Any, names: Sequence[str], fewshot: dict[st
     return built
 
 
-def run_spectra(settings: SpectraSettings, spectra_dir: Path, progress: bool = True) -> bool:
-    record = _jsonable(asdict(settings))
-    if stage_is_done(spectra_dir, record, label="spectra"):
+def spectra_record(settings: SpectraSettings) -> dict[str, Any]:
+    """What a spectra stage's marker records: the settings and both models' identities."""
+    return {
+        **_jsonable(asdict(settings)),
+        MODEL_IDENTITY: identity_of(settings.weights),
+        BASE_IDENTITY: identity_of(settings.base),
+    }
+
+
+def run_spectra(
+    settings: SpectraSettings, spectra_dir: Path, progress: bool = True, redo: bool = False
+) -> bool:
+    record = spectra_record(settings)
+    if stage_is_done(spectra_dir, record, label="spectra", redo=redo, redo_hint=FORCE_HINT):
         return False
     from shadow_suite.spectral import analyze_model, write_result
 
@@ -530,6 +665,8 @@ def run_pipeline(
     evaluate_base: bool = True,
     name: str | None = None,
     task_manager: Any = None,
+    force: bool = False,
+    items_flag: str = "--limit ",
 ) -> RunOutcome:
     """Eval (the model, then the base on the same items), then spectra (when the weights can
     be read), then the card against the base and ``references``; reruns skip stages. The
@@ -537,9 +674,11 @@ def run_pipeline(
 
     ``name``: the model's name on the card (default: from model_args). ``task_manager``:
     lm-eval's, built with ``eval_metadata(settings)``, for callers that run several pipelines
-    (default: one per metadata per process, :func:`task_manager_for`)."""
+    (default: one per metadata per process, :func:`task_manager_for`). ``force``: stages
+    whose settings or model identity changed are run again (else refused in one line).
+    ``items_flag``: where ``settings.items`` came from, for messages."""
     root = Path(out)
-    check_run_arguments(settings, root, weights, base)
+    check_run_arguments(settings, root, weights, base, references, items_flag)
     outcome = RunOutcome(root, root / "eval", None, root / "card")
     base_eval = base_settings(settings, base) if base and evaluate_base else None
     if base_eval is not None and settings.apply_chat_template and base:
@@ -551,12 +690,15 @@ def run_pipeline(
         spectra_settings = SpectraSettings(where, base, spectra_device)
     # every stage is checked before any work: a rerun with other settings (another --base,
     # --limit, seed ...) is refused now, not after an evaluation or as a printed note
-    stage_is_done(outcome.eval_dir, _jsonable(asdict(settings)), label="eval")
+    checks = [(outcome.eval_dir, eval_record(settings), "eval")]
     if base_eval is not None:
-        stage_is_done(root / "base" / "eval", _jsonable(asdict(base_eval)), label="base eval")
+        checks.append((root / "base" / "eval", eval_record(base_eval), "base eval"))
     if spectra_settings is not None:
-        stage_is_done(root / "spectra", _jsonable(asdict(spectra_settings)), label="spectra")
-    if not run_eval(settings, outcome.eval_dir, task_manager):
+        checks.append((root / "spectra", spectra_record(spectra_settings), "spectra"))
+    for folder, record, label in checks:
+        stage_is_done(folder, record, label=label, redo=force, redo_hint=FORCE_HINT)
+    check_references_before_eval(settings, references)
+    if not run_eval(settings, outcome.eval_dir, task_manager, redo=force):
         outcome.skipped.append("eval")
     refs: list[str | os.PathLike[str]] = []
     if base and evaluate_base and base_eval is None:
@@ -566,7 +708,8 @@ def run_pipeline(
         )
     if base_eval is not None:
         outcome.base_eval_dir = root / "base" / "eval"
-        if not run_eval(base_eval, outcome.base_eval_dir, task_manager):
+        if not run_eval(base_eval, outcome.base_eval_dir, task_manager, redo=force,
+                        label="base eval"):  # fmt: skip
             outcome.skipped.append("base eval")
         run_card(outcome, None, card_dir=root / "base" / "card", eval_dir=outcome.base_eval_dir)
         refs.append(outcome.base_eval_dir)
@@ -578,7 +721,7 @@ def run_pipeline(
     else:
         spectra_dir = root / "spectra"
         try:
-            if not run_spectra(spectra_settings, spectra_dir, progress):
+            if not run_spectra(spectra_settings, spectra_dir, progress, redo=force):
                 outcome.skipped.append("spectra")
             outcome.spectra_dir = spectra_dir
         except (StageMismatch, StageBusy):
@@ -591,6 +734,29 @@ def run_pipeline(
         outcome.notes.append(f"the card names no base: {base} was neither evaluated nor compared")
     run_card(outcome, analysed_base, refs, name=name)
     return outcome
+
+
+def check_references_before_eval(
+    settings: EvalSettings, references: Sequence[str | os.PathLike[str]]
+) -> None:
+    """The ``--reference`` mistakes that need no evaluation, found before one: a folder that
+    is not a model's results, another variant seed, the evaluated model itself, or one
+    model given twice is counted once later (``report.identity_checks``)."""
+    if not references:
+        return
+    from shadow_suite.report.card import load_reference
+    from shadow_suite.report.identity_checks import check_not_target
+
+    target = evaluated_identity(settings)
+    for given in references:
+        ref = load_reference(given)
+        check_not_target(ref, target)
+        seeds = sorted({int(s) for s in ref.items["seed"]})
+        if seeds and seeds != [settings.seed]:
+            raise ShadowSuiteError(
+                f"reference {ref.name!r} ({ref.source}) was made with shadow_seed {seeds[0]}, "
+                f"this run uses {settings.seed}; evaluate it with --seed {settings.seed}"
+            )
 
 
 def _jsonable(value: Any) -> Any:
@@ -681,6 +847,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--weights", help="the model's weights when model_args do not say")
     parser.add_argument("--spectra_device", default="auto", help="auto | cpu | cuda")
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="recompute the stages in --out whose settings or model files changed since they "
+        "ran (default: refuse them in one line); unchanged stages are still reused",
+    )
     add_card_options(parser)
     parser.set_defaults(func=_cmd_run)
 
@@ -722,6 +894,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         references=args.reference,
         evaluate_base=not args.no_base_eval,
         name=args.name,
+        force=args.force,
+        items_flag="--limit " if args.limit is not None else f"{ITEMS_ENV}=",
     )
     for stage in outcome.skipped:
         print(f"{stage}: already done in {outcome.out}, reused")
