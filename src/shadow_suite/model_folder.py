@@ -37,7 +37,7 @@ def check_model_folder(
 
     ``what`` names the argument in the message (``--model_args pretrained=``, ``--base``);
     ``model_args``: the run's, whose ``tokenizer=`` may name the tokenizer elsewhere."""
-    from shadow_suite.spectral.reader import open_checkpoint
+    from shadow_suite.spectral.reader import open_checkpoint, weight_files
 
     args = model_args or {}
     label = f"{what}{folder}" if what.endswith("=") else f"{what} {folder}"
@@ -47,8 +47,11 @@ def check_model_folder(
             f"{label}: no tokenizer ({', '.join(TOKENIZER_FILES[:3])} ...); save the model's "
             "tokenizer into the folder, or name one with tokenizer=... in --model_args"
         )
-    checkpoint = open_checkpoint(folder, allow_pickle=True)  # lists tensors, loads nothing
-    if backend == "hf" and checkpoint.format == "safetensors" and "auto_map" not in config:
+    files, _ = weight_files(folder)
+    if not files:
+        return  # pickle weights (or none): their loader is lm-eval's; nothing is unpickled here
+    checkpoint = open_checkpoint(folder)  # every header checked; no tensor read
+    if backend == "hf" and "auto_map" not in config:
         _check_weights_fit_config(folder, label, checkpoint.tensors, args)
 
 

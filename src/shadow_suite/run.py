@@ -235,6 +235,7 @@ def check_run_arguments(
     base: str | None = None,
     references: Sequence[str | os.PathLike[str]] = (),
     items_flag: str = "--limit ",
+    evaluate_base: bool = True,
 ) -> None:
     """Everything ``run`` can check before loading a model, each failure one line."""
     from shadow_suite.outputs import check_out_apart
@@ -284,14 +285,15 @@ def check_run_arguments(
         [("--model_args pretrained=", pretrained), ("--weights", weights), ("--base", base),
          *(("--reference", r) for r in references), ("--data", settings.data_dir)],
     )  # fmt: skip
-    check_model_folders(settings, args, weights, base)
+    check_model_folders(settings, args, weights, base if evaluate_base else None)
 
 
 def check_model_folders(
     settings: EvalSettings, args: dict[str, Any], weights: str | None, base: str | None
 ) -> None:
-    """The local model folders ``run`` will load, checked as lm-eval's backend would need
-    them (``model_folder``); and ``--weights`` beside a local model must be that model."""
+    """The local model folders ``run`` will evaluate (the model, ``base`` when given),
+    checked as lm-eval's backend needs them (``model_folder``); and ``--weights`` beside a
+    local model must be that model."""
     from shadow_suite.identity import local_model_folder
     from shadow_suite.model_folder import check_model_folder
 
@@ -305,7 +307,7 @@ def check_model_folders(
                            model_args=args)  # fmt: skip
     base_folder = local_model_folder(base, revision) if base else None
     if base_folder is not None:
-        check_model_folder("--base", base_folder, backend=settings.model)
+        check_model_folder("--base", base_folder, backend=settings.model, model_args=args)
     if weights and folder is not None:
         ours, theirs = identity_of(folder), identity_of(weights)
         if theirs is not None and ours != theirs:
@@ -678,7 +680,7 @@ def run_pipeline(
     whose settings or model identity changed are run again (else refused in one line).
     ``items_flag``: where ``settings.items`` came from, for messages."""
     root = Path(out)
-    check_run_arguments(settings, root, weights, base, references, items_flag)
+    check_run_arguments(settings, root, weights, base, references, items_flag, evaluate_base)
     outcome = RunOutcome(root, root / "eval", None, root / "card")
     base_eval = base_settings(settings, base) if base and evaluate_base else None
     if base_eval is not None and settings.apply_chat_template and base:
@@ -751,11 +753,12 @@ def check_references_before_eval(
     for given in references:
         ref = load_reference(given)
         check_not_target(ref, target)
+        where = f"reference {ref.name!r} ({ref.source})"
         seeds = sorted({int(s) for s in ref.items["seed"]})
         if seeds and seeds != [settings.seed]:
             raise ShadowSuiteError(
-                f"reference {ref.name!r} ({ref.source}) was made with shadow_seed {seeds[0]}, "
-                f"this run uses {settings.seed}; evaluate it with --seed {settings.seed}"
+                f"{where} was made with shadow_seed {seeds[0]}, this run uses {settings.seed}; "
+                f"evaluate it with --seed {settings.seed}"
             )
 
 

@@ -549,7 +549,10 @@ def recorded_identity(files: Sequence[Path]) -> str | None:
     found: dict[str | None, Path] = {}
     for path in files:
         folder = next((d for d in path.parents[:2] if (d / STAGE_FILE).is_file()), None)
-        settings = recorded_settings(folder) if folder is not None else None
+        try:
+            settings = recorded_settings(folder) if folder is not None else None
+        except ShadowSuiteError:  # another tool's stage.json, or a damaged one: unknown
+            settings = None
         value = settings.get(MODEL_IDENTITY) if settings else None
         found.setdefault(value if isinstance(value, str) else None, path)
     known = sorted(k for k in found if k is not None)
