@@ -109,13 +109,15 @@ def model_identity(folder: str | os.PathLike[str]) -> ModelIdentity:
     )
 
 
-def identity_of(where: str | os.PathLike[str] | None, revision: str | None = None) -> str | None:
-    """The digest of a model given as a folder or as a hub id already in the local hub cache;
-    None for a model that is not on this machine (a served model, a hub id to download)."""
+def identity_of(where: str | os.PathLike[str] | None) -> str | None:
+    """The digest of a model given as a local folder; None for anything else (a served
+    model, a hub id). A hub id is left out even when its snapshot is in the hub cache: its
+    first run may download it, so a digest would appear between two runs of one model and
+    read as other weights; its settings (id, revision) key its stages, as before."""
     if where is None:
         return None
-    folder = local_model_folder(str(where), revision)
-    return None if folder is None else model_identity(folder).digest
+    folder = Path(where).expanduser()
+    return model_identity(folder).digest if folder.is_dir() else None
 
 
 def local_model_folder(where: str, revision: str | None = None) -> Path | None:

@@ -468,13 +468,11 @@ FORCE_HINT = "pass --force to recompute it"
 
 
 def evaluated_identity(settings: EvalSettings) -> str | None:
-    """The identity of the model these settings evaluate: the digest of its folder (a local
-    folder, or a hub id's snapshot in the hub cache); None for a served model or a hub id
-    that is not on this machine (lm-eval downloads it)."""
+    """The identity of the model these settings evaluate: the digest of its local folder;
+    None for a served model or a hub id (``identity.identity_of``)."""
     if settings.model == "local-completions":
         return None
-    args = parse_model_args(settings.model_args)
-    return identity_of(str(args.get("pretrained")), args.get("revision"))
+    return identity_of(str(parse_model_args(settings.model_args).get("pretrained")))
 
 
 def eval_record(
