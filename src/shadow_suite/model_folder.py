@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from shadow_suite.errors import ShadowSuiteError
+from shadow_suite.identity import identity_of, local_model_folder, short
 
 TOKENIZER_FILES = (
     "tokenizer.json",
@@ -119,3 +120,28 @@ def _check_weights_fit_config(
             f"{label}: config.json asks for weights the files do not hold ({missing[0]}, "
             f"{len(missing)} in all); they would be randomly initialised"
         )
+
+
+def check_model_folders(
+    backend: str, model_args: dict[str, Any], weights: str | None, base: str | None
+) -> None:
+    """The local folders ``run`` will evaluate (``pretrained=`` of ``model_args``, and
+    ``base`` when given), each checked by :func:`check_model_folder`; and ``--weights`` given
+    beside a local model must hold that model's files (one card describes one model)."""
+    revision = model_args.get("revision")
+    pretrained = str(model_args["pretrained"])
+    folder = local_model_folder(pretrained, revision)
+    if folder is not None:
+        check_model_folder("--model_args pretrained=", folder, backend=backend,
+                           model_args=model_args)  # fmt: skip
+    base_folder = local_model_folder(base, revision) if base else None
+    if base_folder is not None:
+        check_model_folder("--base", base_folder, backend=backend, model_args=model_args)
+    if weights and folder is not None:
+        ours, theirs = identity_of(folder), identity_of(weights)
+        if theirs is not None and ours != theirs:
+            raise ShadowSuiteError(
+                f"--weights {weights} holds other files than --model_args pretrained={pretrained} "
+                f"(model identity {short(theirs)} vs {short(ours)}): one card describes one "
+                "model; drop --weights, or point it at the evaluated model's folder"
+            )

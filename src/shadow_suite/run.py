@@ -55,7 +55,7 @@ from shadow_suite.contract import (
 )
 from shadow_suite.errors import ShadowSuiteError
 from shadow_suite.gap.lm_eval_output import parse_model_args
-from shadow_suite.identity import BASE_IDENTITY, MODEL_IDENTITY, identity_of, short
+from shadow_suite.identity import BASE_IDENTITY, MODEL_IDENTITY, identity_of
 from shadow_suite.report.cli import add_card_options, check_card_options, print_pdf
 from shadow_suite.report.schema import Card
 from shadow_suite.stage import STAGE_FILE, StageBusy, StageMismatch, run_stage, stage_is_done
@@ -238,6 +238,8 @@ def check_run_arguments(
     evaluate_base: bool = True,
 ) -> None:
     """Everything ``run`` can check before loading a model, each failure one line."""
+    from shadow_suite.lm_eval_args import check_dtype, check_gen_kwargs
+    from shadow_suite.model_folder import check_model_folders
     from shadow_suite.outputs import check_out_apart
 
     check_writable_dir(out)
@@ -285,81 +287,8 @@ def check_run_arguments(
         [("--model_args pretrained=", pretrained), ("--weights", weights), ("--base", base),
          *(("--reference", r) for r in references), ("--data", settings.data_dir)],
     )  # fmt: skip
-    check_model_folders(settings, args, weights, base if evaluate_base else None)
-
-
-def check_model_folders(
-    settings: EvalSettings, args: dict[str, Any], weights: str | None, base: str | None
-) -> None:
-    """The local model folders ``run`` will evaluate (the model, ``base`` when given),
-    checked as lm-eval's backend needs them (``model_folder``); and ``--weights`` beside a
-    local model must be that model."""
-    from shadow_suite.identity import local_model_folder
-    from shadow_suite.model_folder import check_model_folder
-
-    if settings.model == "local-completions":
-        return
-    revision = args.get("revision")
-    pretrained = str(args["pretrained"])
-    folder = local_model_folder(pretrained, revision)
-    if folder is not None:
-        check_model_folder("--model_args pretrained=", folder, backend=settings.model,
-                           model_args=args)  # fmt: skip
-    base_folder = local_model_folder(base, revision) if base else None
-    if base_folder is not None:
-        check_model_folder("--base", base_folder, backend=settings.model, model_args=args)
-    if weights and folder is not None:
-        ours, theirs = identity_of(folder), identity_of(weights)
-        if theirs is not None and ours != theirs:
-            raise ShadowSuiteError(
-                f"--weights {weights} holds other files than --model_args pretrained={pretrained} "
-                f"(model identity {short(theirs)} vs {short(ours)}): one card describes one "
-                "model; drop --weights, or point it at the evaluated model's folder"
-            )
-
-
-TORCH_DTYPES = ("auto", "float32", "float", "float16", "half", "bfloat16", "float64", "double")
-
-
-def check_dtype(args: dict[str, Any]) -> None:
-    """``dtype=`` of the model_args: one of the dtypes both backends load a model in."""
-    dtype = args.get("dtype")
-    if dtype is not None and str(dtype) not in TORCH_DTYPES:
-        raise ShadowSuiteError(f"--model_args dtype={dtype}: give one of {', '.join(TORCH_DTYPES)}")
-
-
-_GEN_KWARGS_TYPES: dict[str, type] = {
-    "max_gen_toks": int,
-    "max_new_tokens": int,
-    "max_tokens": int,
-    "top_k": int,
-    "num_beams": int,
-    "temperature": float,
-    "top_p": float,
-    "min_p": float,
-    "repetition_penalty": float,
-    "do_sample": bool,
-}
-"""Generation arguments whose value lm-eval uses as a number or a flag (unchecked, a word
-there ends in a traceback deep in a backend)."""
-
-
-def check_gen_kwargs(text: str | None) -> None:
-    if not text:
-        return
-    for key, value in parse_model_args(text, "--gen_kwargs").items():
-        kind = _GEN_KWARGS_TYPES.get(key)
-        if kind is None:
-            continue
-        if kind is bool:
-            ok = isinstance(value, bool)
-        elif kind is int:
-            ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
-        else:
-            ok = isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
-        if not ok:
-            need = {bool: "true or false", int: "a whole number", float: "a number"}[kind]
-            raise ShadowSuiteError(f"--gen_kwargs {key}={value!r}: give {need} (>= 0)")
+    if settings.model != "local-completions":
+        check_model_folders(settings.model, args, weights, base if evaluate_base else None)
 
 
 def check_chat_template(what: str, where: str, hint: str = "") -> None:
@@ -697,7 +626,10 @@ def run_pipeline(
         checks.append((root / "spectra", spectra_record(spectra_settings), "spectra"))
     for folder, record, label in checks:
         stage_is_done(folder, record, label=label, redo=force, redo_hint=FORCE_HINT)
-    check_references_before_eval(settings, references)
+    if references:
+        from shadow_suite.report.identity_checks import check_references_early
+
+        check_references_early(references, settings.seed, evaluated_identity(settings))
     if not run_eval(settings, outcome.eval_dir, task_manager, redo=force):
         outcome.skipped.append("eval")
     refs: list[str | os.PathLike[str]] = []
@@ -734,30 +666,6 @@ def run_pipeline(
         outcome.notes.append(f"the card names no base: {base} was neither evaluated nor compared")
     run_card(outcome, analysed_base, refs, name=name)
     return outcome
-
-
-def check_references_before_eval(
-    settings: EvalSettings, references: Sequence[str | os.PathLike[str]]
-) -> None:
-    """The ``--reference`` mistakes that need no evaluation, found before one: a folder that
-    is not a model's results, another variant seed, the evaluated model itself, or one
-    model given twice is counted once later (``report.identity_checks``)."""
-    if not references:
-        return
-    from shadow_suite.report.card import load_reference
-    from shadow_suite.report.identity_checks import check_not_target
-
-    target = evaluated_identity(settings)
-    for given in references:
-        ref = load_reference(given)
-        check_not_target(ref, target)
-        where = f"reference {ref.name!r} ({ref.source})"
-        seeds = sorted({int(s) for s in ref.items["seed"]})
-        if seeds and seeds != [settings.seed]:
-            raise ShadowSuiteError(
-                f"{where} was made with shadow_seed {seeds[0]}, this run uses {settings.seed}; "
-                f"evaluate it with --seed {settings.seed}"
-            )
 
 
 def _jsonable(value: Any) -> Any:

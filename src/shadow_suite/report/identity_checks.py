@@ -141,3 +141,22 @@ def check_items_identity(card_identity: str | None, items_identity: str | None, 
             f"card.json describes model {short(card_identity)}: not this card's items; "
             "regenerate the card with `shadow-suite report`"
         )
+
+
+def check_references_early(
+    references: Sequence[str | os.PathLike[str]], seed: int, target_identity: str | None
+) -> None:
+    """``run --reference`` mistakes that need no evaluation, found before one: a folder that
+    holds no model's results, another variant seed, the evaluated model itself. (The rest,
+    items and few-shot settings, needs the target's items: the card checks them.)"""
+    from shadow_suite.report.card import load_reference
+
+    for given in references:
+        ref = load_reference(given)
+        check_not_target(ref, target_identity)
+        seeds = sorted({int(s) for s in ref.items["seed"]})
+        if seeds and seeds != [seed]:
+            raise ShadowSuiteError(
+                f"reference {ref.name!r} ({ref.source}) was made with shadow_seed {seeds[0]}, "
+                f"this run uses {seed}; evaluate it with --seed {seed}"
+            )
