@@ -20,6 +20,8 @@ class ReferenceItems:
     source: str
     n_shot: dict[str, int] = field(default_factory=dict)
     tokenizer: str | None = None
+    familiarity: pd.DataFrame | None = None
+    """Its familiarity record (``gap.familiarity``); None: evaluated without those tasks."""
 
 
 @dataclass
