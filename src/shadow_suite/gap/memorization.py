@@ -117,9 +117,10 @@ PRIMARY_FEATURE = "item"
 each feature's detection rate at a fixed false-positive rate; change it here only with those
 figures (they go in the README beside the verdict's)."""
 
-NotMeasured = Literal["not_evaluated", "no_twin_set", "too_few_items"]
+NotMeasured = Literal["not_evaluated", "no_twin_set", "no_twin_left", "too_few_items"]
 """Why a benchmark has no memorization row: its familiarity tasks were not evaluated; the data
-had no twin split for it; fewer than two test items or twins were scored."""
+had no twin split for it; every twin row repeated a test question; fewer than two test items
+or twins were scored."""
 MIN_PER_SET = 2
 
 
@@ -321,7 +322,8 @@ def memorization_test(
         analysis.twins_dropped[benchmark] = int(mine["twins_dropped"].max())
         is_test = (mine["set"] == "test").to_numpy()
         if not (~is_test).any():
-            analysis.not_measured[benchmark] = "no_twin_set"
+            dropped = analysis.twins_dropped[benchmark] > 0
+            analysis.not_measured[benchmark] = "no_twin_left" if dropped else "no_twin_set"
             continue
         if is_test.sum() < MIN_PER_SET or (~is_test).sum() < MIN_PER_SET:
             analysis.not_measured[benchmark] = "too_few_items"

@@ -18,6 +18,7 @@ from shadow_suite.taskpack.suite import get_benchmark
 NOT_MEASURED_WORDS = {
     "not_evaluated": "evaluated without the familiarity tasks",
     "no_twin_set": "no twin set (the data has no {split} split for it)",
+    "no_twin_left": "no twin set (every row of its {split} split repeats a test question)",
     "too_few_items": "fewer than two test items or twins scored",
 }
 
