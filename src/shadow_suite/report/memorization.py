@@ -39,8 +39,8 @@ METHOD = (
     "labels ({n_perm} relabellings), whose false-positive rate is at most alpha by "
     "construction when the two sets are exchangeable for a model trained on neither; Holm "
     "across the benchmarks; 95% CI: bootstrap of each set apart; MDE: the smallest excess "
-    "detected with 80% power. Feature of the test: {feature} ({unit}); the other features "
-    "are shown for comparison and carry no claim."
+    "detected with 80% power. Feature of the test: {feature}, in {unit}; the other "
+    "features are shown for comparison and carry no claim."
 )
 
 
