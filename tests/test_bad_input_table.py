@@ -286,6 +286,12 @@ def _broken_hub_row(world: World) -> list[str]:
     return ["variants", "--benchmark", "winogrande"]
 
 
+def _as_mmlu_row(row: dict) -> None:
+    """A twin row in another benchmark's schema (MMLU's, in ARC-Challenge's twin file)."""
+    row.clear()
+    row.update(subject="astronomy", question="Q?", choices=["a", "b", "c", "d"], answer=0)
+
+
 def _data_not_written(world: World) -> None:
     assert not (world.tmp / "out").exists() or not any((world.tmp / "out").iterdir())
 
@@ -879,6 +885,11 @@ CASES = {
         "error", "train.jsonl, line 4: field 'answer' is",
         _broken_row("gsm8k", "train", 4, lambda r: r.update(answer="no final line"),
                     "shadow_gsm8k_orig"), _data_not_written),
+    "twin file of another schema (memorization)": Case(
+        "error", "validation.jsonl, line 1: field 'choices' is ['a', 'b', 'c', 'd'], expected "
+        "{text: [...], label: [...]}, as many labels as texts (benchmark arc_challenge)",
+        _broken_row("arc_challenge", "validation", 1, _as_mmlu_row, "shadow_arc_challenge"),
+        _data_not_written),
     "hub row with answer 3": Case(
         "error", "hub dataset allenai/winogrande/winogrande_xl, split validation, row index 3: "
         "field 'answer' is '3', expected '1' or '2' (benchmark winogrande)", _broken_hub_row),

@@ -13,6 +13,7 @@ from safetensors.torch import load_file, save_file
 
 from shadow_suite import contract
 from shadow_suite.cli import main
+from shadow_suite.contract import is_familiarity_task
 from shadow_suite.run import PRESETS, benchmark_of_any_task, run_seed, tasks_with_fewshot
 from shadow_suite.taskpack import loader as taskpack
 from shadow_suite.tiny_model import CHATML_TEMPLATE, add_chat_template
@@ -83,10 +84,12 @@ def test_preset_sets_each_task_of_a_group(benchmark_data: Path) -> None:
     loaded = tm.load(built)
     shots = {name: task.get_config("num_fewshot") for name, task in loaded["tasks"].items()}
     assert shots["shadow_arc_challenge_orig"] == 25
-    assert {n for n, k in shots.items() if n.startswith("shadow_mmlu_")} == {
-        n for n in shots if n.startswith("shadow_mmlu_")
-    }
-    assert {k for n, k in shots.items() if n.startswith("shadow_mmlu_")} == {5}
+    familiarity = {n for n in shots if is_familiarity_task(n)}
+    assert familiarity == {"shadow_mmlu_familiarity_item", "shadow_mmlu_familiarity_prompt"}
+    assert {shots[n] for n in familiarity} == {0}  # plain texts: never examples
+    assert all(
+        k == 5 for n, k in shots.items() if n.startswith("shadow_mmlu_") and n not in familiarity
+    )
     assert "shadow_mmlu" in loaded["groups"]  # the group is kept (lm-eval aggregates it)
 
 

@@ -13,6 +13,9 @@ them, and it imports nothing from lm-eval, so readers need not load the harness.
 * Run-time options, from lm-eval's ``--metadata`` (:data:`METADATA_SEED`, ...) or the
   environment (:data:`SEED_ENV`, ...), and the variant seed's default.
 * The output type of each benchmark's tasks (:data:`OUTPUT_TYPES`).
+* The familiarity tasks (``shadow_<benchmark>_familiarity_item`` and ``..._prompt``): the
+  test items and their same-distribution twins scored as plain text, for the memorization
+  test; their documents' extra fields (:data:`FAMILIARITY_SET_FIELD`, ...).
 """
 
 from __future__ import annotations
@@ -87,6 +90,12 @@ def parse_task_name(task: str) -> tuple[str, str | None] | None:
     return None
 
 
+def is_familiarity_task(task: str) -> bool:
+    """Whether ``task`` is one of the pack's familiarity tasks (not a variant of the test)."""
+    parsed = parse_task_name(task)
+    return parsed is not None and parsed[1] in FAMILIARITY_TEXTS
+
+
 def benchmark_of_task(task: str) -> str | None:
     """The benchmark a task or benchmark group belongs to; None for other names."""
     parsed = parse_task_name(task)
@@ -139,6 +148,24 @@ def item_id(benchmark: str, split: str, row: int) -> str:
 
 
 # --- the fields of a document ----------------------------------------------------------------
+
+# --- the familiarity tasks (the memorization test's input) ----------------------------------
+
+FAMILIARITY_ITEM = "familiarity_item"
+"""The task that scores each item as the test presents it, question and gold answer."""
+FAMILIARITY_PROMPT = "familiarity_prompt"
+"""The task that scores each item's prompt alone (what the test shows before the answer)."""
+FAMILIARITY_TEXTS: tuple[str, ...] = (FAMILIARITY_ITEM, FAMILIARITY_PROMPT)
+"""The familiarity tasks' names in the variant slot of :func:`task_name`. They are not variants:
+each scores the log-likelihood of a text (lm-eval's ``loglikelihood_rolling``), over the test
+items and their twins (items of a sibling split never in the test)."""
+FamiliaritySet = Literal["test", "twin"]
+FAMILIARITY_SET_FIELD = "shadow_familiarity_set"
+"""``test`` (an evaluated item, with its usual id) or ``twin`` (a row of the twin split)."""
+FAMILIARITY_TEXT_FIELD = "shadow_familiarity_text"
+"""The text the familiarity task scores for the document."""
+TWINS_DROPPED_FIELD = "shadow_twins_dropped"
+"""Twin rows left out because their question repeats a test question (whitespace aside)."""
 
 FEWSHOT_FLAG = "shadow_fewshot"
 """Set (True) on few-shot examples only: a format variant never skips an example."""

@@ -29,6 +29,7 @@ other weights.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import importlib.util
 import json
@@ -151,10 +152,12 @@ def check_backend(settings: EvalSettings) -> None:
         args = parse_model_args(settings.model_args)
         if "base_url" not in args:
             raise ShadowSuiteError("--model local-completions needs base_url=... in --model_args")
-        # Multiple-choice tasks are scored on prompt log-probabilities, which many servers
-        # do not return; only GSM8K (generation) runs against those.
+        # Multiple-choice and familiarity tasks are scored on prompt log-probabilities, which
+        # many servers do not return; only GSM8K's generation tasks run against those.
         multiple_choice = any(
-            output_type(b) == "multiple_choice" if (b := benchmark_of_any_task(t)) else True
+            output_type(b) == "multiple_choice" or familiarity_in([t], b)
+            if (b := benchmark_of_any_task(t))
+            else True
             for t in settings.tasks
         )
         check_server(
@@ -322,6 +325,14 @@ def benchmarks_evaluated(tasks: Sequence[str]) -> list[str]:
     return [b for b in BENCHMARKS if b in found]
 
 
+def familiarity_in(tasks: Sequence[str], benchmark: str) -> bool:
+    """Whether ``tasks`` run a familiarity task of ``benchmark`` (its group and the whole
+    pack's hold them)."""
+    names = {GROUP, benchmark_group(benchmark)}
+    names |= {task_name(benchmark, text) for text in contract.FAMILIARITY_TEXTS}
+    return bool(names & set(tasks))
+
+
 def check_task_data(settings: EvalSettings, items_flag: str = "--limit ") -> None:
     """Before a model is loaded, one line for data the run cannot use: a ``--limit`` larger
     than a benchmark's split; a train split that few-shot examples are asked from but that
@@ -341,6 +352,10 @@ def check_task_data(settings: EvalSettings, items_flag: str = "--limit ") -> Non
         rephrased = {GROUP, benchmark_group("gsm8k"), task_name("gsm8k", "rephrased")}
         if data_dir and name == "gsm8k" and rephrased & set(tasks):
             splits.append("test_rephrased")
+        if data_dir and bench.twin_split and familiarity_in(tasks, name):
+            # optional (no twin set: no memorization row), but a bad row is refused now
+            with contextlib.suppress(MissingSplit):
+                load_split(name, bench.twin_split, data_dir)
         for split in splits:
             n_rows = len(load_split(name, split, data_dir)[0])
             if split == bench.eval_split and settings.items and settings.items > n_rows:
@@ -515,7 +530,8 @@ def tasks_with_fewshot(task_manager: Any, names: Sequence[str], fewshot: dict[st
         top_level = [top] if top is not None else list(loaded["tasks"].values())
         for leaf, task in loaded["tasks"].items():
             bench = benchmark_of_any_task(leaf)
-            if bench is not None and bench in fewshot:
+            # the familiarity tasks score plain texts: never examples (their YAML says 0)
+            if bench is not None and bench in fewshot and not contract.is_familiarity_task(leaf):
                 task.set_config(key="num_fewshot", value=fewshot[bench])
         built += top_level
     return built
@@ -566,6 +582,7 @@ def run_card(
     name: str | None = None,
 ) -> Path:
     from shadow_suite.report.card import build_card, write_card
+    from shadow_suite.report.memorization import memorization_line
     from shadow_suite.report.words import verdict_paragraph
 
     spectra = out.spectra_dir / "spectra.json" if out.spectra_dir and eval_dir is None else None
@@ -578,6 +595,8 @@ def run_card(
     )
     if eval_dir is None:
         out.verdict = verdict_paragraph(card)
+        if (memorization := memorization_line(card)) is not None:
+            out.verdict += f"\nMemorization. {memorization}"
         out.card = card
     return write_card(card, card_dir or out.card_dir).json
 

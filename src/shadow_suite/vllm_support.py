@@ -220,7 +220,8 @@ def check_server(
     if require_prompt_logprobs and not supported:
         raise ShadowSuiteError(
             f"server {url} returns no prompt log-probabilities (echo+logprobs), which the "
-            "multiple-choice tasks need; run only shadow_gsm8k against it, or use --model vllm"
+            "multiple-choice and familiarity tasks need; run only GSM8K's generation tasks "
+            "against it (--tasks shadow_gsm8k_orig,shadow_gsm8k_rephrased,...), or use --model vllm"
         )
     return ServerInfo(url, served, supported)
 

@@ -73,12 +73,16 @@ def test_without_a_train_split_zero_shot_docs_still_load(
     assert len(docs["validation"]) == 5 and docs["train"] == []
 
 
-def test_download_writes_the_train_splits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_download_writes_the_train_and_twin_splits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     rows = {
         "test": [{"question": "Q?", "choices": {"text": ["a", "b"], "label": ["A", "B"]},
                   "answerKey": "A"}],
         "train": [{"question": "T?", "choices": {"text": ["c", "d"], "label": ["A", "B"]},
                    "answerKey": "B"}],
+        "validation": [{"question": "V?", "choices": {"text": ["e", "f"], "label": ["A", "B"]},
+                        "answerKey": "A"}],
     }  # fmt: skip
 
     def hub(benchmark: str, split: str) -> tuple[list[dict], None]:
@@ -86,7 +90,7 @@ def test_download_writes_the_train_splits(tmp_path: Path, monkeypatch: pytest.Mo
 
     monkeypatch.setattr(data, "_read_hub", hub)
     written = data.download(tmp_path, ["arc_challenge"])
-    assert sorted(s.split for s in written) == ["test", "train"]
+    assert sorted(s.split for s in written) == ["test", "train", "validation"]
     assert json.loads((tmp_path / "arc_challenge" / "train.jsonl").read_text()) == rows["train"][0]
 
 

@@ -16,7 +16,14 @@ from pathlib import Path
 import pytest
 from lm_eval.tasks import TaskManager
 
-from shadow_suite.contract import GROUP, ORIG, TASK_PREFIX, benchmark_group, task_name
+from shadow_suite.contract import (
+    FAMILIARITY_TEXTS,
+    GROUP,
+    ORIG,
+    TASK_PREFIX,
+    benchmark_group,
+    task_name,
+)
 from shadow_suite.taskpack import plugin
 from shadow_suite.taskpack.plugin import task_pack_dir
 from shadow_suite.taskpack.suite import BENCHMARKS
@@ -27,7 +34,7 @@ PACK = REPO / "src" / "shadow_suite" / "taskpack" / "tasks"
 EXPECTED_TASKS = {
     task_name(benchmark, variant)
     for benchmark, variants in VARIANTS.items()
-    for variant in [ORIG, *variants]
+    for variant in [ORIG, *variants, *FAMILIARITY_TEXTS]
 }
 EXPECTED_GROUPS = {GROUP, *(benchmark_group(b) for b in BENCHMARKS)}
 

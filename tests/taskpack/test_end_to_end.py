@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from shadow_suite.contract import FAMILIARITY_TEXTS, benchmark_of_task
+from shadow_suite.taskpack.data import resolve_data_dir
+from shadow_suite.taskpack.suite import get_benchmark
 from shadow_suite.taskpack.variants import VARIANTS
 
 LIMIT = 2
@@ -17,6 +20,7 @@ ALL_TASKS = {
     for benchmark, variants in VARIANTS.items()
     for variant in ["orig", *variants]
 }
+FAMILIARITY_TASKS = {f"shadow_{b}_{text}" for b in VARIANTS for text in FAMILIARITY_TEXTS}
 PAIRING_KEYS = ("shadow_id", "shadow_benchmark", "shadow_variant", "shadow_seed")
 
 
@@ -42,12 +46,19 @@ def test_lm_eval_cli_runs_the_whole_suite(tiny_model: Path, tmp_path: Path) -> N
 
     (results_file,) = out_dir.glob("*/results_*.json")
     results = json.loads(results_file.read_text())
-    assert set(results["results"]) >= ALL_TASKS
+    assert set(results["results"]) >= ALL_TASKS | FAMILIARITY_TASKS
     assert {"shadow_suite", "shadow_mmlu", "shadow_gsm8k"} <= set(results["group_subtasks"])
     for task in ALL_TASKS:
         assert results["n-samples"][task]["effective"] == LIMIT, task
+    folder = resolve_data_dir()
+    assert folder is not None
+    for task in FAMILIARITY_TASKS:  # a test item and a twin; the first test item without twins
+        benchmark = str(benchmark_of_task(task))
+        twins = folder / benchmark / f"{get_benchmark(benchmark).twin_split}.jsonl"
+        assert results["n-samples"][task]["effective"] == (LIMIT if twins.is_file() else 1)
+        assert results["n-shot"][task] == 0, task
 
-    for task in ALL_TASKS:
+    for task in ALL_TASKS | FAMILIARITY_TASKS:
         (samples_file,) = results_file.parent.glob(f"samples_{task}_*.jsonl")
         lines = [json.loads(line) for line in samples_file.read_text().splitlines()]
         assert lines, task

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from vllm_agreement import Item, argmax, compare, parse_row, top_gap
 
 TOL = 1e-3
@@ -90,3 +91,18 @@ def test_argmax_and_top_gap() -> None:
     assert argmax([-3.0, -1.0, -2.0]) == 1
     assert top_gap([-3.0, -1.0, -2.0]) == 1.0
     assert top_gap([-1.0]) == float("inf")
+
+
+def test_text_items_of_the_familiarity_tasks_are_compared_per_byte() -> None:
+    text = "Question: Q?\nAnswer: A" * 4  # 88 bytes: 11 x the tolerance allowed
+    row = {"doc_id": 1, "filter": "none", "arguments": {"gen_args_0": {"arg_0": text}},
+           "resps": [["-120.5"]], "filtered_resps": ["-120.5"], "bits_per_byte": [-120.5, 88]}  # fmt: skip
+    item = parse_row("shadow_x_familiarity_item", row)
+    assert item.loglikelihoods == (-120.5,) and item.text_bytes == 88
+    close = Item(item.task, 1, "none", item.requests, (-120.5 + 0.01,), None, None, 88)
+    far = Item(item.task, 1, "none", item.requests, (-120.5 + 0.02,), None, None, 88)
+    key = (item.task, 1, "none")
+    result = compare({key: item}, {key: close}, TOL)
+    assert result.ok and result.texts == 1 and result.multiple_choice == 0
+    assert result.max_text_diff_per_byte == pytest.approx(0.01 / 88)
+    assert "text log-likelihoods differ" in compare({key: item}, {key: far}, TOL).problems[0]

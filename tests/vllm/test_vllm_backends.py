@@ -36,7 +36,7 @@ LL_TOL = 1e-3
 
 def assert_agree(reference: EvalRun, other: EvalRun) -> None:
     result = compare(read_samples(reference.output_dir), read_samples(other.output_dir), LL_TOL)
-    assert result.multiple_choice > 0 and result.generation > 0, result
+    assert result.multiple_choice > 0 and result.generation > 0 and result.texts > 0, result
     assert result.ok, "\n".join(result.problems[:20])
 
 

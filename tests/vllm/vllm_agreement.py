@@ -8,7 +8,10 @@ and of the log-likelihood per character of the choice, lm-eval's ``acc_norm``) m
 same, except on a near tie: when the best two choices are within ``2 * ll_tol`` in either
 run, the largest gap that per-choice differences of ``ll_tol`` can flip. Generation items
 (gsm8k): same prompt, same generated text (but for an incomplete character at the cut-off),
-same extracted answer (greedy decoding of the same float32 model on both sides).
+same extracted answer (greedy decoding of the same float32 model on both sides). Text items
+(the familiarity tasks, lm-eval's ``loglikelihood_rolling``): the text's log-likelihood, a sum
+over all its tokens, may differ by at most ``ll_tol`` nats per :data:`BYTES_PER_TOLERANCE`
+bytes of the text (at least ``ll_tol``), as the per-token differences add up.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+BYTES_PER_TOLERANCE = 8
+"""Text items: ``ll_tol`` per this many bytes (a token of the tiny tokenizer is 2-4 bytes)."""
 Key = tuple[str, int, str]
 """(task, doc_id, filter): one row of an lm-eval samples file."""
 
@@ -35,6 +40,9 @@ class Item:
     generation: str | None
     answer: str | None
     """The filtered response of a generation item (the extracted number)."""
+    text_bytes: int | None = None
+    """A text item (loglikelihood_rolling): the text's UTF-8 length; its log-likelihood is
+    ``loglikelihoods[0]``."""
 
 
 def read_samples(output_dir: Path) -> dict[Key, Item]:
@@ -55,6 +63,10 @@ def read_samples(output_dir: Path) -> dict[Key, Item]:
 def parse_row(task: str, row: dict[str, Any]) -> Item:
     requests = tuple(tuple(str(v) for v in args.values()) for args in row["arguments"].values())
     resps = row["resps"]
+    if len(requests) == 1 and len(requests[0]) == 1:  # loglikelihood_rolling: (text,)
+        text = requests[0][0]
+        return Item(task, int(row["doc_id"]), str(row["filter"]), requests,
+                    (float(resps[0][0]),), None, None, len(text.encode("utf-8")))  # fmt: skip
     if resps and isinstance(resps[0][0], list | tuple):  # [[ [ll, greedy] ], ...]
         lls = tuple(float(choice[0][0]) for choice in resps)
         return Item(task, int(row["doc_id"]), str(row["filter"]), requests, lls, None, None)
@@ -69,7 +81,9 @@ class Agreement:
     compared: int = 0
     multiple_choice: int = 0
     generation: int = 0
+    texts: int = 0
     max_ll_diff: float = 0.0
+    max_text_diff_per_byte: float = 0.0
     near_ties: int = 0
     problems: list[str] = field(default_factory=list)
 
@@ -91,7 +105,10 @@ def compare(reference: dict[Key, Item], other: dict[Key, Item], ll_tol: float) -
         if ref.requests != oth.requests:
             result.problems.append(f"{key}: different prompts")
             continue
-        if ref.loglikelihoods is not None and oth.loglikelihoods is not None:
+        if ref.text_bytes is not None and oth.text_bytes is not None:
+            result.texts += 1
+            _compare_text(key, ref, oth, ll_tol, result)
+        elif ref.loglikelihoods is not None and oth.loglikelihoods is not None:
             result.multiple_choice += 1
             _compare_choices(key, ref, oth, ll_tol, result)
         else:
@@ -110,6 +127,17 @@ def _complete_text(text: str | None) -> str | None:
     character, Hugging Face decodes the partial bytes to U+FFFD while vLLM's incremental
     detokenizer holds them back, so the same tokens read differently at the very end."""
     return None if text is None else text.rstrip("\ufffd")
+
+
+def _compare_text(key: Key, ref: Item, oth: Item, ll_tol: float, result: Agreement) -> None:
+    diff = abs((ref.loglikelihoods or (0.0,))[0] - (oth.loglikelihoods or (0.0,))[0])
+    n_bytes = max(ref.text_bytes or 1, 1)
+    result.max_text_diff_per_byte = max(result.max_text_diff_per_byte, diff / n_bytes)
+    allowed = ll_tol * max(1.0, n_bytes / BYTES_PER_TOLERANCE)
+    if diff > allowed:
+        result.problems.append(
+            f"{key}: text log-likelihoods differ by {diff:.2e} > {allowed:.1e} ({n_bytes} bytes)"
+        )
 
 
 def _compare_choices(key: Key, ref: Item, oth: Item, ll_tol: float, result: Agreement) -> None:

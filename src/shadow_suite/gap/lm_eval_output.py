@@ -26,9 +26,11 @@ from shadow_suite.contract import (
     TASK_PREFIX,
     ShadowMeta,
     benchmark_group,
+    is_familiarity_task,
     task_name,
 )
 from shadow_suite.errors import ShadowSuiteError
+from shadow_suite.gap.familiarity import FamiliaritySamples, read_familiarity_samples
 from shadow_suite.taskpack.suite import BENCHMARKS
 
 # model_args keys whose values must not end up in a report card
@@ -131,6 +133,8 @@ class EvalResults:
     model_identity: str | None = None
     """The evaluated model's identity (``shadow_suite.identity``) as the eval stage marker of
     ``shadow-suite run`` recorded it; None for plain lm_eval output (nothing recorded it)."""
+    familiarity: dict[str, FamiliaritySamples] = field(default_factory=dict)
+    """The familiarity tasks' samples (the memorization test's input), by task name."""
 
 
 def _load_json(path: Path) -> Any:
@@ -590,6 +594,7 @@ def load_results(paths: Iterable[str | Path]) -> EvalResults:
     statuses: list[TaskStatus] = []
     warnings: list[str] = []
     tasks: dict[str, TaskSamples] = {}
+    familiarity: dict[str, FamiliaritySamples] = {}
     other_tasks: set[str] = set()
     n_with_tasks = 0
     n_samples_found = 0
@@ -608,6 +613,9 @@ def load_results(paths: Iterable[str | Path]) -> EvalResults:
                 )
                 continue
             n_samples_found += 1
+            if is_familiarity_task(task):  # log-likelihoods of texts, not right or wrong
+                familiarity[task] = read_familiarity_samples(samples_files[task], path, task)
+                continue
             samples = read_samples(samples_files[task], path, task, run.date)
             samples.n_fewshot = run.n_shot.get(task)
             expected = run.n_samples.get(task)
@@ -652,9 +660,11 @@ def load_results(paths: Iterable[str | Path]) -> EvalResults:
             f"no per-sample files next to {', '.join(str(p) for p in files)}; "
             "rerun lm_eval with --log_samples"
         )
-    seeds = {t.seed for t in tasks.values()}
+    seeded = [(t.seed, t.samples_file) for t in tasks.values()]
+    seeded += [(t.seed, t.samples_file) for t in familiarity.values()]
+    seeds = {seed for seed, _ in seeded}
     if len(seeds) > 1:
-        by_seed = {t.seed: t.samples_file for t in tasks.values()}
+        by_seed = dict(seeded)
         raise ShadowSuiteError(
             "conflicting shadow_seed across tasks: "
             + "; ".join(f"{s} in {f}" for s, f in sorted(by_seed.items()))
@@ -674,6 +684,7 @@ def load_results(paths: Iterable[str | Path]) -> EvalResults:
             )
         else:
             statuses.append(TaskStatus(shadow_task.task, "ok", len(shadow_task.scores)))
+    statuses += [TaskStatus(t.task, "ok", len(t.loglikelihood)) for t in familiarity.values()]
     for bench in BENCHMARKS:
         if bench not in benchmarks:
             statuses.append(
@@ -708,5 +719,10 @@ def load_results(paths: Iterable[str | Path]) -> EvalResults:
     if len(sources) > 1:
         warnings.append(f"runs used different backends ({', '.join(sorted(sources))})")
     return EvalResults(
-        runs=runs, tasks=tasks, statuses=statuses, warnings=warnings, model_identity=identity
+        runs=runs,
+        tasks=tasks,
+        statuses=statuses,
+        warnings=warnings,
+        model_identity=identity,
+        familiarity=familiarity,
     )

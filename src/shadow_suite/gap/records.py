@@ -22,6 +22,8 @@ class ReferenceItems:
     tokenizer: str | None = None
     model_identity: str | None = None
     """The reference model's identity (``shadow_suite.identity``), when one was recorded."""
+    familiarity: pd.DataFrame | None = None
+    """Its familiarity record (``gap.familiarity``); None: evaluated without those tasks."""
 
 
 @dataclass

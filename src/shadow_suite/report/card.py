@@ -23,8 +23,14 @@ from shadow_suite.contract import METADATA_SEED
 from shadow_suite.errors import ShadowSuiteError
 from shadow_suite.gap import analyse, load_results
 from shadow_suite.gap.defaults import ALPHA, DEFAULT_BOOTSTRAP_SEED, DEFAULT_N_BOOT
+from shadow_suite.gap.familiarity import (
+    FAMILIARITY_FILE,
+    familiarity_from_samples,
+    write_familiarity,
+)
 from shadow_suite.gap.items import ITEMS_FILE, items_from_results, items_identity, write_items
 from shadow_suite.gap.lm_eval_output import EvalResults
+from shadow_suite.gap.memorization import memorization_test
 from shadow_suite.gap.records import ReferenceItems
 from shadow_suite.report.identity_checks import (
     check_items_identity,
@@ -91,6 +97,15 @@ def card_from_results(
                 "position signature is its own, not comparable token for token"
             )
     analysis = analyse(items, n_boot=n_boot, seed=seed, references=references)
+    familiarity = familiarity_from_samples(results.familiarity)
+    memorization = memorization_test(
+        familiarity,
+        references,
+        benchmarks=sorted({t.benchmark for t in results.tasks.values()}),
+        n_perm=n_boot,
+        n_boot=n_boot,
+        seed=seed,
+    )
     analysis.headline.excluded = excluded_reasons(analysis)
     if analysis.reference is not None:
         analysis.reference.notes = reference_gate_notes(analysis.reference)
@@ -175,6 +190,8 @@ def card_from_results(
         warnings=list(results.warnings) + extra_warnings,
         spectral=spectral,
         items=items,
+        memorization=memorization,
+        familiarity=familiarity,
     )
 
 
@@ -268,6 +285,7 @@ def load_reference(path: str | os.PathLike[str]) -> ReferenceItems:
             n_shot=dict(card.provenance.n_shot),
             tokenizer=None,
             model_identity=card.model.identity,
+            familiarity=card.familiarity,
         )
     results = load_results([folder])
     return ReferenceItems(
@@ -277,6 +295,7 @@ def load_reference(path: str | os.PathLike[str]) -> ReferenceItems:
         n_shot=_n_shot(results),
         tokenizer=next((r.tokenizer for r in results.runs if r.tokenizer), None),
         model_identity=results.model_identity,
+        familiarity=familiarity_from_samples(results.familiarity) if results.familiarity else None,
     )
 
 
@@ -319,18 +338,31 @@ class CardPaths:
     html: Path
     markdown: Path
     items: Path
+    familiarity: Path | None = None
+    """familiarity.parquet, when the card has a familiarity record."""
 
 
 def write_card(card: Card, out_dir: str | os.PathLike[str]) -> CardPaths:
-    """Write items.parquet (the per-item record), card.json (the source of truth), card.html
-    and card.md, each atomically."""
+    """Write items.parquet (the per-item record), familiarity.parquet (with the familiarity
+    tasks), card.json (the source of truth), card.html and card.md, each atomically."""
     from shadow_suite.report.html import render_html
     from shadow_suite.report.markdown import render_markdown
 
     out = Path(out_dir)
-    paths = CardPaths(out / "card.json", out / "card.html", out / "card.md", out / ITEMS_FILE)
+    has_familiarity = card.familiarity is not None and not card.familiarity.empty
+    paths = CardPaths(
+        out / "card.json",
+        out / "card.html",
+        out / "card.md",
+        out / ITEMS_FILE,
+        out / FAMILIARITY_FILE if has_familiarity else None,
+    )
     if card.items is not None:
         write_items(card.items, paths.items, card.model.identity)
+    if card.familiarity is not None and paths.familiarity is not None:
+        write_familiarity(card.familiarity, paths.familiarity)
+    elif (out / FAMILIARITY_FILE).is_file():  # a stale record would pair with this card
+        (out / FAMILIARITY_FILE).unlink()
     write_text_atomic(paths.json, card_json(card))
     write_text_atomic(paths.html, render_html(card))
     write_text_atomic(paths.markdown, render_markdown(card))

@@ -177,6 +177,7 @@ def print_pdf(html: Path, args: argparse.Namespace, browser: str | None) -> None
 def run_report(args: argparse.Namespace) -> int:
     from shadow_suite.errors import ShadowSuiteError
     from shadow_suite.report.card import build_card, write_card
+    from shadow_suite.report.memorization import memorization_line
     from shadow_suite.report.words import verdict_paragraph
 
     if args.n_boot < 100:
@@ -204,6 +205,8 @@ def run_report(args: argparse.Namespace) -> int:
     )
     paths = write_card(card, args.out)
     print(verdict_paragraph(card))
+    if (memorization := memorization_line(card)) is not None:
+        print(f"Memorization. {memorization}")
     for path in (paths.json, paths.html, paths.markdown):
         print(path)
     print_pdf(paths.html, args, browser)

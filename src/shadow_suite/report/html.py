@@ -12,6 +12,7 @@ from html import escape
 from shadow_suite.contract import ORIG
 from shadow_suite.gap.analysis import row_label
 from shadow_suite.report import rows, svg, words
+from shadow_suite.report.memorization import memorization_line, memorization_section
 from shadow_suite.report.schema import Card, LayerSeries, SpectralSection
 from shadow_suite.report.text import ci, method_notes, pct, signed_pct
 
@@ -99,8 +100,14 @@ def _headline(card: Card) -> str:
         f'<div class="headline">{boxes}</div>'
         f'<p class="verdict {VERDICT_STYLE[h.verdict_class]}"><b>{escape(title)}.</b> '
         f"{escape(words.verdict_sentence(card))}</p>{caveat}"
+        + _memorization_line(card)
         + rows_table(rows.headline_table(card))
     )
+
+
+def _memorization_line(card: Card) -> str:
+    line = memorization_line(card)
+    return "" if line is None else f"<p><b>Memorization.</b> {escape(line)}</p>"
 
 
 def _warnings(card: Card) -> str:
@@ -268,6 +275,7 @@ def render_html(card: Card) -> str:
         + f"; card created {escape(card.provenance.created)}</p>",
         _headline(card),
         *(section_html(s) for s in rows.evidence_sections(card)),
+        section_html(memo) if (memo := memorization_section(card)) is not None else "",
         "<h2>Excluded rows and warnings</h2>" if rows.warnings(card) else "",
         _warnings(card),
         "<h2>Benchmark vs variants</h2>",

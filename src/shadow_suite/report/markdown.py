@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from shadow_suite.report import rows, words
+from shadow_suite.report.memorization import memorization_line, memorization_section
 from shadow_suite.report.schema import Card
 from shadow_suite.report.text import method_notes, num
 
@@ -69,11 +70,15 @@ def render_markdown(card: Card) -> str:
     )
     out.append(f"**{md_escape(words.CLASS_TITLES[card.gap.headline.verdict_class])}.** "
                f"{md_escape(words.verdict_sentence(card))}\n")  # fmt: skip
+    if (memorization := memorization_line(card)) is not None:
+        out.append(f"**Memorization.** {md_escape(memorization)}\n")
     out.append(_md(rows.headline_table(card)))
     if not card.gap.headline.references:
         out.append(f"_{md_escape(words.single_card_caveat())}_\n")
     for section in rows.evidence_sections(card):
         out += section_md(section)
+    if (memorization_block := memorization_section(card)) is not None:
+        out += section_md(memorization_block)
     warnings = rows.warnings(card)
     if warnings:
         out += section_md(rows.Section("Excluded rows and warnings", bullets=warnings))

@@ -21,6 +21,7 @@ import pandas as pd
 from shadow_suite.errors import ShadowSuiteError
 from shadow_suite.gap.analysis import GapAnalysis
 from shadow_suite.gap.lm_eval_output import TaskStatus
+from shadow_suite.gap.memorization import MemorizationAnalysis
 from shadow_suite.numbers import finite_or_none
 from shadow_suite.typed_json import from_json
 
@@ -170,6 +171,11 @@ class Card:
     items: pd.DataFrame | None = field(default=None, repr=False, compare=False)
     """The per-item record every number comes from; written beside card.json as
     items.parquet (not part of the JSON)."""
+    memorization: MemorizationAnalysis | None = None
+    """The memorization test (test items against their twins); None in cards made before it."""
+    familiarity: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    """The per-item familiarity record the memorization test reads; written beside card.json
+    as familiarity.parquet (not part of the JSON)."""
 
 
 # -- (de)serialisation -------------------------------------------------------------------
@@ -190,8 +196,9 @@ def card_to_dict(card: Card) -> dict[str, Any]:
     """The card as JSON data: without the per-item record (items.parquet) and the typed
     exclusions (the card states them in words, ``gap.headline.excluded``)."""
     gap = dataclasses.replace(card.gap, exclusions=[])
-    data = dataclasses.asdict(dataclasses.replace(card, items=None, gap=gap))
+    data = dataclasses.asdict(dataclasses.replace(card, items=None, familiarity=None, gap=gap))
     data.pop("items")
+    data.pop("familiarity")
     data["gap"].pop("exclusions")
     cleaned: dict[str, Any] = _clean(data)
     return cleaned
@@ -243,6 +250,9 @@ def load_card(path: str | os.PathLike[str]) -> Card:
         from shadow_suite.gap.items import read_items
 
         card.items = read_items(items_path)
+    from shadow_suite.gap.familiarity import read_familiarity
+
+    card.familiarity = read_familiarity(path.parent)
     return card
 
 

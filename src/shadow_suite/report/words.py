@@ -73,8 +73,8 @@ def verdict_sentence(card: Card) -> str:
         return (
             f"{refs}, {delta} {scope}, above the {margin} margin. The model loses more than "
             "the references when the same questions are reformatted: its score is specific to "
-            "the benchmark's form. That is what benchmark-aligned training does; the card does "
-            "not say whether this model saw the test items."
+            "the benchmark's form. That is what benchmark-aligned training does; whether this "
+            "model saw the test items is the memorization test's question, not this verdict's."
         )
     if cls == "no_evidence":
         return (

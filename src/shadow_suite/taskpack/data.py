@@ -163,15 +163,15 @@ def _read_hub(benchmark: str, split: str) -> tuple[list[dict[str, Any]], DataSou
 
 
 def manifest(data_dir: str | Path | None = None) -> list[DataSource]:
-    """Sources of every split of every benchmark that is available (an optional training
-    split that is not there is left out)."""
+    """Sources of every split of every benchmark that is available (an optional training or
+    twin split that is not there is left out)."""
     sources = []
     for bench in BENCHMARKS.values():
         for split in bench.local_splits:
             try:
                 sources.append(load_split(bench.name, split, data_dir)[1])
             except MissingSplit:
-                if split != bench.train_split:
+                if split not in (bench.train_split, bench.twin_split):
                     raise
     return sources
 

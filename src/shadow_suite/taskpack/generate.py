@@ -4,7 +4,10 @@
 
 * ``<benchmark>/shadow_<benchmark>_<variant>.yaml`` for every variant of ``VARIANTS``: a few
   lines on top of the benchmark's hand-written ``shadow_<benchmark>_orig.yaml`` (``include:``);
-* ``<benchmark>/_shadow_<benchmark>.yaml``, the benchmark's group (``orig`` and its variants);
+* ``<benchmark>/shadow_<benchmark>_familiarity_item.yaml`` and ``..._familiarity_prompt.yaml``,
+  the memorization test's tasks (``shadow_suite.taskpack.familiarity``), for every benchmark;
+* ``<benchmark>/_shadow_<benchmark>.yaml``, the benchmark's group (``orig``, its variants and
+  its familiarity tasks);
 * ``shadow_suite.yaml``, the group of every benchmark's group.
 
 What a variant's task changes is read from its :class:`~shadow_suite.taskpack.variants.Variant`
@@ -29,11 +32,16 @@ import yaml
 
 from shadow_suite.contract import (
     BENCHMARK_NAMES,
+    FAMILIARITY_ITEM,
+    FAMILIARITY_PROMPT,
+    FAMILIARITY_TEXT_FIELD,
+    FAMILIARITY_TEXTS,
     GROUP,
     ORIG,
     benchmark_group,
     task_name,
 )
+from shadow_suite.taskpack.familiarity import FAMILIARITY_SPLIT
 from shadow_suite.taskpack.variants import VARIANTS, Variant
 
 TASKS_DIR = Path(__file__).resolve().parent / "tasks" / GROUP
@@ -175,9 +183,44 @@ def _metric_block(variant: Variant, orig: Mapping[str, Any]) -> str:
     return _block({"metric_list": metrics}, why)
 
 
+FAMILIARITY_WHAT = {
+    FAMILIARITY_ITEM: "each item as the test presents it (its prompt and gold answer)",
+    FAMILIARITY_PROMPT: "each item's prompt alone (what the test shows before the answer)",
+}
+
+
+def familiarity_yaml(benchmark: str, text: str) -> str:
+    """A familiarity task (``shadow_suite.taskpack.familiarity``): lm-eval's perplexity task
+    form (as its ``wikitext``), over the test items and their twins."""
+    why = (
+        f"{text}: {FAMILIARITY_WHAT[text]}, for the test items and as many same-distribution "
+        "twins the test never scores, scored as text (lm-eval's loglikelihood_rolling, as "
+        "wikitext): the memorization test's input (shadow-suite report). Always without "
+        "examples: lm-eval keeps a task's num_fewshot of 0 whatever --num_fewshot says."
+    )
+    config = {
+        "task": task_name(benchmark, text),
+        "custom_dataset": Function("shadow_suite.taskpack.loader.load_docs"),
+        "dataset_kwargs": {"benchmark": benchmark, "variant": text},
+        "test_split": FAMILIARITY_SPLIT,
+        "output_type": "loglikelihood_rolling",
+        "num_fewshot": 0,
+        "doc_to_text": "",
+        "doc_to_target": FAMILIARITY_TEXT_FIELD,
+        "metric_list": [
+            {"metric": "word_perplexity"},
+            {"metric": "byte_perplexity"},
+            {"metric": "bits_per_byte"},
+        ],
+        "metadata": {"version": 1.0},
+    }
+    return HEADER + "\n" + _block(config, why)
+
+
 def group_yaml(benchmark: str) -> str:
     tasks = [task_name(benchmark, ORIG)]
     tasks += [task_name(benchmark, name) for name in VARIANTS[benchmark]]
+    tasks += [task_name(benchmark, text) for text in FAMILIARITY_TEXTS]
     config = {
         "group": benchmark_group(benchmark),
         "task": tasks,
@@ -209,6 +252,8 @@ def expected_files(tasks_dir: Path = TASKS_DIR) -> dict[Path, str]:
         files[folder / f"_{benchmark_group(benchmark)}.yaml"] = group_yaml(benchmark)
         for name, variant in VARIANTS[benchmark].items():
             files[folder / f"{task_name(benchmark, name)}.yaml"] = variant_yaml(variant, orig)
+        for text in FAMILIARITY_TEXTS:
+            files[folder / f"{task_name(benchmark, text)}.yaml"] = familiarity_yaml(benchmark, text)
     return files
 
 

@@ -28,6 +28,7 @@ from typing import Any
 
 from shadow_suite.contract import (
     DEFAULT_VARIANT_SEED,
+    FAMILIARITY_TEXTS,
     FRESH_SEED,
     ITEMS_ENV,
     METADATA_ITEMS,
@@ -118,7 +119,9 @@ def resolve_items(value: Any = FROM_ENV) -> int | None:
     return number
 
 
-def sample_rows(benchmark: str, rows: Sequence[dict[str, Any]], n: int, seed: int) -> list[int]:
+def sample_rows(
+    benchmark: str, rows: Sequence[dict[str, Any]], n: int, seed: int, stream: str = ""
+) -> list[int]:
     """The rows (in row order) of the seeded sample of ``n`` items of one benchmark's split.
 
     Drawn from (benchmark, variant seed) only, so ``orig``, every variant and every model
@@ -128,6 +131,8 @@ def sample_rows(benchmark: str, rows: Sequence[dict[str, Any]], n: int, seed: in
     each subject gets n/57 items, rounded (up for the first subjects of the seeded order),
     and the sample weighs subjects equally (lm-eval's MMLU accuracy weighs them by size).
     Other benchmarks: a plain seeded sample. A larger sample holds every smaller one.
+    ``stream`` names another draw from the same seed (the familiarity tasks' twins); the
+    evaluated split's sample has none.
     """
     if n > len(rows):
         raise ShadowSuiteError(
@@ -135,7 +140,8 @@ def sample_rows(benchmark: str, rows: Sequence[dict[str, Any]], n: int, seed: in
             f"give at most {len(rows)}, or no {METADATA_ITEMS} to evaluate the whole split"
         )
     # the salt is fixed text (not the metadata key's name): samples must not move if it did
-    digest = hashlib.sha256(f"shadow_items\x1f{benchmark}\x1f{seed}".encode()).digest()
+    salt = f"shadow_items\x1f{benchmark}\x1f{seed}" + (f"\x1f{stream}" if stream else "")
+    digest = hashlib.sha256(salt.encode()).digest()
     rng = Random(int.from_bytes(digest, "big"))
     key = STRATA.get(benchmark)
     if key is None:
@@ -172,6 +178,11 @@ def build_docs(
     sample of :func:`sample_rows` before the variant is applied, so only the sampled items
     are transformed and a variant item is always one of ``orig``'s. Few-shot splits are
     never sampled."""
+    if variant in FAMILIARITY_TEXTS:
+        from shadow_suite.taskpack.familiarity import FAMILIARITY_SPLIT, familiarity_docs
+
+        texts = familiarity_docs(benchmark, variant, resolve_seed(seed), data_dir, items)
+        return {FAMILIARITY_SPLIT: texts}
     bench = get_benchmark(benchmark)
     seed = resolve_seed(seed)
     n_items = resolve_items(items)

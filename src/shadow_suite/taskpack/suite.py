@@ -38,6 +38,13 @@ class Benchmark:
     primary_metric: str
     """The per-item metric (as in lm-eval's samples files, ``metric,filter``) that decides
     whether the model got an item right; the one leaderboards report."""
+    twin_split: str | None = None
+    """A sibling split of the evaluated one, from the same distribution and never scored by the
+    benchmark's test: the twins the memorization test compares the test items with. Optional
+    (a data folder without it gets no memorization row for the benchmark)."""
+    question_field: str = "question"
+    """The row's question text: a twin whose question repeats a test question (whitespace
+    aside) is no twin, and is left out."""
 
 
 BENCHMARKS: dict[str, Benchmark] = {
@@ -51,8 +58,10 @@ BENCHMARKS: dict[str, Benchmark] = {
             eval_split="test",
             fewshot_split="dev",
             train_split=None,
-            local_splits=("test", "dev"),
+            local_splits=("test", "dev", "validation"),
             primary_metric="acc,none",
+            # 37 of its questions repeat a test question verbatim, one more up to spaces
+            twin_split="validation",
         ),
         Benchmark(
             name="arc_challenge",
@@ -62,8 +71,9 @@ BENCHMARKS: dict[str, Benchmark] = {
             eval_split="test",
             fewshot_split=None,
             train_split="train",
-            local_splits=("test", "train"),
+            local_splits=("test", "train", "validation"),
             primary_metric="acc_norm,none",
+            twin_split="validation",
         ),
         Benchmark(
             name="hellaswag",
@@ -75,6 +85,10 @@ BENCHMARKS: dict[str, Benchmark] = {
             train_split="train",
             local_splits=("validation", "train"),
             primary_metric="acc_norm,none",
+            # train holds only validation's in-domain activities (its "zeroshot" half has
+            # activities train never shows): the references' subtraction matters here
+            twin_split="train",
+            question_field="ctx",
         ),
         Benchmark(
             name="gsm8k",
@@ -86,6 +100,8 @@ BENCHMARKS: dict[str, Benchmark] = {
             train_split=None,
             local_splits=("test", "train", "test_rephrased"),
             primary_metric="exact_match,strict-match",
+            # many models train on it legitimately: that makes the one-sided test conservative
+            twin_split="train",
         ),
         Benchmark(
             name="winogrande",
@@ -97,6 +113,8 @@ BENCHMARKS: dict[str, Benchmark] = {
             train_split="train",
             local_splits=("validation", "train"),
             primary_metric="acc,none",
+            twin_split="train",
+            question_field="sentence",
         ),
     )
 }
