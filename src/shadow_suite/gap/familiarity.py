@@ -24,6 +24,12 @@ prompt_bytes           int64    its length in bytes (-1: not evaluated)
 
 Log-likelihoods and byte counts are lm-eval's own per-sample ``bits_per_byte`` pair (the
 total log-likelihood of the text and its UTF-8 length), as its perplexity tasks log them.
+
+As ``items.parquet``, the file records the identity of the model it measured in its metadata
+(``gap.items.IDENTITY_KEY``), so that a record copied beside another model's card is refused,
+and numbers no model can have produced (a NaN or infinite log-likelihood, a text of no bytes)
+are refused on the way in, from the samples and from the file, in one line naming the file,
+the task, the item and the field.
 """
 
 from __future__ import annotations
@@ -46,6 +52,7 @@ from shadow_suite.contract import (
     TWINS_DROPPED_FIELD,
     FamiliaritySet,
     ShadowMeta,
+    task_name,
 )
 from shadow_suite.errors import ShadowSuiteError
 
@@ -104,7 +111,11 @@ def _pair(line: dict[str, Any], where: str) -> tuple[float, int]:
         )
     loglikelihood = float(value[0])
     if not np.isfinite(loglikelihood):
-        raise ShadowSuiteError(f"{where}: log-likelihood {value[0]!r} is not a finite number")
+        raise ShadowSuiteError(
+            f"{where}: log-likelihood {value[0]!r} ({PER_SAMPLE_METRIC}) is not a finite "
+            "number; a model with NaN or infinite outputs has no familiarity to measure: check "
+            "its weights"
+        )
     return loglikelihood, int(value[1])
 
 
@@ -148,7 +159,7 @@ def read_familiarity_samples(path: Path, results_path: Path, task: str) -> Famil
         item = doc_meta.shadow_id
         if item in out.loglikelihood:
             raise ShadowSuiteError(f"{where}: shadow_id {item!r} appears twice")
-        out.loglikelihood[item], out.n_bytes[item] = _pair(line, where)
+        out.loglikelihood[item], out.n_bytes[item] = _pair(line, f"{where}: {task}, item {item}")
         out.sets[item] = kind
         out.data_sha256[item] = doc_meta.data_sha256
         out.twins_dropped = int(doc.get(TWINS_DROPPED_FIELD) or 0)
@@ -196,10 +207,21 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.astype(COLUMNS).reset_index(drop=True)
 
 
-def write_familiarity(table: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
-    """Write the table to ``path`` atomically."""
-    typed = _typed(table)
-    return write_with(path, lambda handle: typed.to_parquet(handle, index=False))
+def write_familiarity(
+    table: pd.DataFrame, path: str | os.PathLike[str], model_identity: str | None = None
+) -> Path:
+    """Write the table to ``path`` atomically; ``model_identity`` (``shadow_suite.identity``)
+    goes into the file's metadata, as in ``items.parquet``."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from shadow_suite.gap.items import IDENTITY_KEY  # gap.items imports this module
+
+    arrow = pa.Table.from_pandas(_typed(table), preserve_index=False)
+    if model_identity is not None:
+        metadata = {**(arrow.schema.metadata or {}), IDENTITY_KEY: model_identity.encode()}
+        arrow = arrow.replace_schema_metadata(metadata)
+    return write_with(path, lambda handle: pq.write_table(arrow, handle))
 
 
 def read_familiarity(path: str | os.PathLike[str]) -> pd.DataFrame | None:
@@ -223,6 +245,35 @@ def read_familiarity(path: str | os.PathLike[str]) -> pd.DataFrame | None:
     if not frame["set"].isin(SETS).all():
         raise ShadowSuiteError(f"{path}: column 'set' holds values other than test and twin")
     try:
-        return _typed(frame)
+        frame = _typed(frame)
     except (TypeError, ValueError) as err:
         raise ShadowSuiteError(f"{path}: a column has the wrong type ({err})") from None
+    check_familiarity_numbers(frame, str(path))
+    return frame
+
+
+def check_familiarity_numbers(frame: pd.DataFrame, source: str) -> None:
+    """Numbers no model can have produced, refused in one line naming the file, task, item and
+    column: a log-likelihood that is NaN or infinite, a text of no bytes, a prompt scored
+    without its length (or a length without its score), a negative count of dropped twins. A
+    hand-edited or damaged record would otherwise drop out of the test as "not evaluated"."""
+    for row in frame.itertuples(index=False):
+        item = f"{source}: {task_name(row.benchmark, FAMILIARITY_ITEM)}, item {row.shadow_id}"
+        if not np.isfinite(row.item_loglikelihood):
+            raise ShadowSuiteError(f"{item}: item_loglikelihood is {row.item_loglikelihood}")
+        if row.item_bytes < 1:
+            raise ShadowSuiteError(f"{item}: item_bytes is {row.item_bytes}, not a text's length")
+        if row.twins_dropped < 0:
+            raise ShadowSuiteError(f"{item}: twins_dropped is {row.twins_dropped}")
+        prompt = f"{source}: {task_name(row.benchmark, FAMILIARITY_PROMPT)}, item {row.shadow_id}"
+        if row.prompt_bytes == -1:  # the prompt task did not score the item
+            if not np.isnan(row.prompt_loglikelihood):
+                raise ShadowSuiteError(
+                    f"{prompt}: prompt_loglikelihood is {row.prompt_loglikelihood} but "
+                    "prompt_bytes is -1 (not evaluated)"
+                )
+            continue
+        if row.prompt_bytes < 1:
+            raise ShadowSuiteError(f"{prompt}: prompt_bytes is {row.prompt_bytes}")
+        if not np.isfinite(row.prompt_loglikelihood):
+            raise ShadowSuiteError(f"{prompt}: prompt_loglikelihood is {row.prompt_loglikelihood}")

@@ -278,6 +278,14 @@ def load_reference(path: str | os.PathLike[str]) -> ReferenceItems:
         check_items_identity(
             card.model.identity, items_identity(items_file), f"reference {card_file.parent}"
         )
+        familiarity_file = card_file.parent / FAMILIARITY_FILE
+        if card.familiarity is not None:  # what it adds to the memorization test: its own too
+            check_items_identity(
+                card.model.identity,
+                items_identity(familiarity_file),
+                f"reference {card_file.parent}",
+                FAMILIARITY_FILE,
+            )
         return ReferenceItems(
             name=card.model.name,
             items=card.items,
@@ -360,7 +368,7 @@ def write_card(card: Card, out_dir: str | os.PathLike[str]) -> CardPaths:
     if card.items is not None:
         write_items(card.items, paths.items, card.model.identity)
     if card.familiarity is not None and paths.familiarity is not None:
-        write_familiarity(card.familiarity, paths.familiarity)
+        write_familiarity(card.familiarity, paths.familiarity, card.model.identity)
     elif (out / FAMILIARITY_FILE).is_file():  # a stale record would pair with this card
         (out / FAMILIARITY_FILE).unlink()
     write_text_atomic(paths.json, card_json(card))

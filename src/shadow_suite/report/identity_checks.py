@@ -132,12 +132,18 @@ def _same_model(a: ReferenceItems, b: ReferenceItems) -> str | None:
     return None
 
 
-def check_items_identity(card_identity: str | None, items_identity: str | None, where: str) -> None:
-    """A card's items must be its own model's: refused when both record an identity and the
-    two differ (items copied beside another model's card)."""
+def check_items_identity(
+    card_identity: str | None,
+    items_identity: str | None,
+    where: str,
+    file: str = "items.parquet",
+) -> None:
+    """A card's items (``file``: items.parquet, or familiarity.parquet) must be its own
+    model's: refused when both record an identity and the two differ (a record copied beside
+    another model's card)."""
     if card_identity is not None and items_identity is not None and card_identity != items_identity:
         raise ShadowSuiteError(
-            f"{where}: items.parquet holds the answers of model {short(items_identity)}, "
+            f"{where}: {file} holds the answers of model {short(items_identity)}, "
             f"card.json describes model {short(card_identity)}: not this card's items; "
             "regenerate the card with `shadow-suite report`"
         )
