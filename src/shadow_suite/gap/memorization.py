@@ -396,25 +396,33 @@ def memorization_from_eval(
     primary: str = PRIMARY_FEATURE,
 ) -> MemorizationAnalysis:
     """The memorization test of one model's lm-eval output folder against its references'
-    (each an lm-eval output folder of the same tasks, seed and sample): what a population
-    script calls for one target and its base. The options are :func:`memorization_test`'s."""
+    (each an lm-eval output folder of the same tasks, seed and sample, or a card folder): what a
+    population script calls for one target and its base. The options are
+    :func:`memorization_test`'s.
+
+    The references are read and checked as ``report --reference`` reads them (a card's
+    familiarity record must be its own model's; the target cannot be its own reference; one
+    model given twice counts once, with a warning), so a script and a card agree."""
+    import warnings
+
     from shadow_suite.gap.familiarity import familiarity_from_samples
+    from shadow_suite.gap.items import items_from_results
     from shadow_suite.gap.lm_eval_output import load_results
 
+    # report's reader and identity checks, imported here: report builds on gap, not the reverse
+    from shadow_suite.report.card import load_reference
+    from shadow_suite.report.identity_checks import distinct_references
+
     results = load_results([target])
-    refs = []
-    for folder in references:
-        loaded = load_results([folder])
-        refs.append(
-            ReferenceItems(
-                name=loaded.runs[0].model_name,
-                items=pd.DataFrame(),
-                source=str(folder),
-                familiarity=(
-                    familiarity_from_samples(loaded.familiarity) if loaded.familiarity else None
-                ),
-            )
-        )
+    folders = [p for r in results.runs for p in Path(r.results_file).parents[:2]]
+    refs, repeats = distinct_references(
+        [load_reference(folder) for folder in references],
+        items_from_results(results),
+        results.model_identity,
+        folders,
+    )
+    for repeat in repeats:
+        warnings.warn(repeat, stacklevel=2)
     return memorization_test(
         familiarity_from_samples(results.familiarity),
         refs,
