@@ -333,6 +333,45 @@ def familiarity_in(tasks: Sequence[str], benchmark: str) -> bool:
     return bool(names & set(tasks))
 
 
+def familiarity_tasks(tasks: Sequence[str]) -> list[str]:
+    """The familiarity tasks that ``tasks`` run (named, or in their benchmark's group or the
+    whole pack's), in the pack's order."""
+    from shadow_suite.taskpack.suite import BENCHMARKS
+
+    return [
+        task_name(benchmark, text)
+        for benchmark in BENCHMARKS
+        for text in contract.FAMILIARITY_TEXTS
+        if {GROUP, benchmark_group(benchmark), task_name(benchmark, text)} & set(tasks)
+    ]
+
+
+def memorization_measured(settings: EvalSettings) -> list[str]:
+    """The benchmarks whose memorization test the run will measure, as far as is known before
+    evaluating: their ``familiarity_item`` task runs, the local data folder has their twin
+    split, and at least two items are evaluated. (Hub data is known only once lm-eval loads
+    it: then none, and the card checks the references.)"""
+    from shadow_suite.gap.memorization import MIN_PER_SET
+    from shadow_suite.taskpack.data import MissingSplit, load_split, resolve_data_dir
+    from shadow_suite.taskpack.suite import get_benchmark
+
+    data_dir = resolve_data_dir(settings.data_dir)
+    if data_dir is None or (settings.items is not None and settings.items < MIN_PER_SET):
+        return []
+    item_tasks = set(familiarity_tasks(settings.tasks))
+    measured = []
+    for name in benchmarks_evaluated(settings.tasks):
+        twin_split = get_benchmark(name).twin_split
+        if twin_split is None or task_name(name, contract.FAMILIARITY_ITEM) not in item_tasks:
+            continue
+        try:
+            load_split(name, twin_split, data_dir)
+        except MissingSplit:
+            continue
+        measured.append(name)
+    return measured
+
+
 def check_task_data(settings: EvalSettings, items_flag: str = "--limit ") -> None:
     """Before a model is loaded, one line for data the run cannot use: a ``--limit`` larger
     than a benchmark's split; a train split that few-shot examples are asked from but that
@@ -419,13 +458,21 @@ def evaluated_identity(settings: EvalSettings) -> str | None:
     return identity_of(str(parse_model_args(settings.model_args).get("pretrained")))
 
 
+FAMILIARITY_RECORD = "familiarity_tasks"
+"""The eval stage marker's key for the familiarity tasks evaluated (absent: none)."""
+
+
 def eval_record(
     settings: EvalSettings, extra_record: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """What an eval stage's marker records: the settings and the model's identity."""
+    """What an eval stage's marker records: the settings and the model's identity, and the
+    familiarity tasks the run evaluates (a group's members are not in ``settings.tasks``: an
+    evaluation made before the pack had them is not one with them; ``--force`` redoes it)."""
+    familiarity = familiarity_tasks(settings.tasks)
     return {
         **_jsonable(asdict(settings)),
         MODEL_IDENTITY: evaluated_identity(settings),
+        **({FAMILIARITY_RECORD: familiarity} if familiarity else {}),
         **(extra_record or {}),
     }
 
@@ -648,7 +695,9 @@ def run_pipeline(
     if references:
         from shadow_suite.report.identity_checks import check_references_early
 
-        check_references_early(references, settings.seed, evaluated_identity(settings))
+        check_references_early(
+            references, settings.seed, evaluated_identity(settings), memorization_measured(settings)
+        )
     if not run_eval(settings, outcome.eval_dir, task_manager, redo=force):
         outcome.skipped.append("eval")
     refs: list[str | os.PathLike[str]] = []

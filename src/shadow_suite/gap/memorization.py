@@ -253,18 +253,25 @@ def excess_familiarity(
 # --- pairing the target with its references ---------------------------------------------------
 
 
+def check_reference_familiarity(ref: ReferenceItems, benchmark: str) -> pd.DataFrame:
+    """The reference's familiarity record, which must hold ``benchmark``; one line naming the
+    reference for one evaluated without the familiarity tasks (also what ``run --reference``
+    checks before evaluating anything)."""
+    table = ref.familiarity
+    if table is None or not (table["benchmark"] == benchmark).any():
+        raise ShadowSuiteError(
+            f"reference {ref.name!r} ({ref.source}) was evaluated without the familiarity tasks "
+            f"({task_name(benchmark, FAMILIARITY_ITEM)}), which the target has; evaluate it "
+            "with them (shadow-suite run does by default) or leave it out"
+        )
+    return table
+
+
 def _reference_table(ref: ReferenceItems, benchmark: str, ids: list[str]) -> pd.DataFrame:
     """The reference's familiarity rows of ``ids`` in that order; one line naming the
     reference for one that was evaluated without the familiarity tasks or on other items."""
     where = f"reference {ref.name!r} ({ref.source})"
-    table = ref.familiarity
-    if table is None or not (table["benchmark"] == benchmark).any():
-        raise ShadowSuiteError(
-            f"{where} was evaluated without the familiarity tasks "
-            f"({task_name(benchmark, FAMILIARITY_ITEM)}), which the target has; evaluate it "
-            "with them (shadow-suite run does by default) or leave it out"
-        )
-    indexed = table.set_index("shadow_id")
+    indexed = check_reference_familiarity(ref, benchmark).set_index("shadow_id")
     lacking = [i for i in ids if i not in indexed.index]
     if lacking:
         raise ShadowSuiteError(

@@ -150,16 +150,24 @@ def check_items_identity(
 
 
 def check_references_early(
-    references: Sequence[str | os.PathLike[str]], seed: int, target_identity: str | None
+    references: Sequence[str | os.PathLike[str]],
+    seed: int,
+    target_identity: str | None,
+    familiarity: Sequence[str] = (),
 ) -> None:
     """``run --reference`` mistakes that need no evaluation, found before one: a folder that
-    holds no model's results, another variant seed, the evaluated model itself. (The rest,
-    items and few-shot settings, needs the target's items: the card checks them.)"""
+    holds no model's results, another variant seed, the evaluated model itself, and a
+    reference evaluated without the familiarity tasks of a benchmark in ``familiarity`` (those
+    whose memorization test the run will measure). (The rest, items and few-shot settings,
+    needs the target's items: the card checks them.)"""
+    from shadow_suite.gap.memorization import check_reference_familiarity
     from shadow_suite.report.card import load_reference
 
     for given in references:
         ref = load_reference(given)
         check_not_target(ref, target_identity)
+        for benchmark in familiarity:
+            check_reference_familiarity(ref, benchmark)
         seeds = sorted({int(s) for s in ref.items["seed"]})
         if seeds and seeds != [seed]:
             raise ShadowSuiteError(
