@@ -42,6 +42,9 @@ _RULES: tuple[tuple[re.Pattern[str], tuple[float, float]], ...] = tuple(
         ),
         (r"^gap\..*(^|\.)(n|t|n_[a-z_]+|orig_only|variant_only|min_correct_[a-z_]+)$", _COUNT),
         (r"^model\.num_parameters$", _COUNT),
+        # the memorization test: its level, and its counts (excesses are bits per byte: any)
+        (r"^memorization\.alpha$", _SHARE),
+        (r"^memorization\.(n_perm|n_boot|twins_dropped\..+|rows\.(n_test|n_twin))$", _COUNT),
     )
 )
 
