@@ -207,3 +207,30 @@ def test_a_card_edited_out_of_range_in_its_memorization_section_is_refused(
     node[path[-1]] = value
     with pytest.raises(ShadowSuiteError, match=re.escape(message)):
         card_from_dict(data, "card.json")
+
+
+def test_a_reference_whose_familiarity_is_the_targets_is_refused_without_identities(
+    target: Path, tmp_path: Path
+) -> None:
+    """Plain lm_eval output records no identity: answers decide, the familiarity record's too
+    (a reference card with the target's familiarity.parquet copied in would cancel the test)."""
+    from shadow_suite.gap.records import ReferenceItems
+    from shadow_suite.report.identity_checks import distinct_references
+
+    base = add_familiarity(make_run(tmp_path / "base", "org/base", seed=2), shift=3.0)
+    write_card(build_card([base], n_boot=100), tmp_path / "base card")
+    assert build_card([target], n_boot=100, references=[tmp_path / "base card"]).memorization
+    mine = build_card([target], n_boot=100).familiarity
+    assert mine is not None
+    write_familiarity(mine, tmp_path / "base card" / FAMILIARITY_FILE)  # the target's, copied in
+    with pytest.raises(ShadowSuiteError, match="holds the evaluated model's own familiarity"):
+        build_card([target], n_boot=100, references=[tmp_path / "base card"])
+
+    one = load_reference(base)
+    other = ReferenceItems(
+        "other", one.items.iloc[:0], str(tmp_path / "x"), familiarity=one.familiarity
+    )
+    kept, warnings = distinct_references([one, other], one.items.iloc[:0], None)
+    assert [r.source for r in kept] == [
+        one.source
+    ] and "identical familiarity log-likelihoods on all 8" in warnings[0]

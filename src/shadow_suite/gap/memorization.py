@@ -421,17 +421,19 @@ def memorization_from_eval(
     from shadow_suite.report.identity_checks import distinct_references
 
     results = load_results([target])
+    familiarity = familiarity_from_samples(results.familiarity)
     folders = [p for r in results.runs for p in Path(r.results_file).parents[:2]]
     refs, repeats = distinct_references(
         [load_reference(folder) for folder in references],
         items_from_results(results),
         results.model_identity,
         folders,
+        familiarity,
     )
     for repeat in repeats:
         warnings.warn(repeat, stacklevel=2)
     return memorization_test(
-        familiarity_from_samples(results.familiarity),
+        familiarity,
         refs,
         benchmarks=sorted({t.benchmark for t in results.tasks.values()}),
         n_perm=n_perm,

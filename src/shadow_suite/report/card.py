@@ -87,8 +87,9 @@ def card_from_results(
         check_reference(items, ref, _n_shot(results))
     # one model per card: references that are other models, each counted once
     folders = [p for r in results.runs for p in Path(r.results_file).parents[:2]]
+    familiarity = familiarity_from_samples(results.familiarity)
     references, extra_warnings = distinct_references(
-        references, items, results.model_identity, folders
+        references, items, results.model_identity, folders, familiarity
     )
     for ref in references:
         if ref.tokenizer and target_tokenizer and ref.tokenizer != target_tokenizer:
@@ -97,7 +98,6 @@ def card_from_results(
                 "position signature is its own, not comparable token for token"
             )
     analysis = analyse(items, n_boot=n_boot, seed=seed, references=references)
-    familiarity = familiarity_from_samples(results.familiarity)
     memorization = memorization_test(
         familiarity,
         references,

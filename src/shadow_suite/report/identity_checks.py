@@ -83,15 +83,31 @@ def same_answers(a: pd.DataFrame, b: pd.DataFrame) -> int:
     return len(shared)
 
 
+def same_familiarity(a: pd.DataFrame | None, b: pd.DataFrame | None) -> int:
+    """The number of texts on which two familiarity records (``gap.familiarity``) hold
+    identical log-likelihoods, when they agree on all their shared texts and at least
+    :data:`MIN_ITEMS_COMPARED` of them; else 0 (also when either has none)."""
+    if a is None or b is None:
+        return 0
+    columns = ["shadow_id", "item_loglikelihood"]
+    shared = a[columns].merge(b[columns], on="shadow_id", suffixes=("_a", "_b"))
+    if len(shared) < MIN_ITEMS_COMPARED:
+        return 0
+    agree = shared["item_loglikelihood_a"].to_numpy() == shared["item_loglikelihood_b"].to_numpy()
+    return len(shared) if bool(agree.all()) else 0
+
+
 def distinct_references(
     references: Sequence[ReferenceItems],
     target_items: pd.DataFrame,
     target_identity: str | None,
     target_dirs: Sequence[str | os.PathLike[str]] = (),
+    target_familiarity: pd.DataFrame | None = None,
 ) -> tuple[list[ReferenceItems], list[str]]:
     """The references with the target refused and repeats dropped, and one card warning per
     repeat. A repeat is the same folder (after resolving links), the same model identity, or
-    the same answers."""
+    the same answers (per-option log-likelihoods, or the familiarity record's: a reference
+    whose familiarity.parquet is the target's would cancel the memorization test out)."""
     target_paths = {_real(d) for d in target_dirs}
     kept: list[ReferenceItems] = []
     warnings: list[str] = []
@@ -107,6 +123,13 @@ def distinct_references(
             raise ShadowSuiteError(
                 f"{where} holds the evaluated model's own answers (identical log-likelihoods "
                 f"on all {agreeing} shared items): a model cannot be its own reference"
+            )
+        agreeing = same_familiarity(target_familiarity, ref.familiarity)
+        if agreeing:
+            raise ShadowSuiteError(
+                f"{where} holds the evaluated model's own familiarity record (identical "
+                f"log-likelihoods on all {agreeing} shared texts): a model cannot be its own "
+                "reference"
             )
         for other in kept:
             why = _same_model(ref, other)
@@ -129,6 +152,9 @@ def _same_model(a: ReferenceItems, b: ReferenceItems) -> str | None:
     agreeing = same_answers(a.items, b.items)
     if agreeing:
         return f"identical log-likelihoods on all {agreeing} shared items"
+    agreeing = same_familiarity(a.familiarity, b.familiarity)
+    if agreeing:
+        return f"identical familiarity log-likelihoods on all {agreeing} shared texts"
     return None
 
 
