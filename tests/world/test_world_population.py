@@ -14,11 +14,13 @@ from shadow_suite.spectral import read_document
 from shadow_suite.world.base import BaseRecipe, Phase, train_base
 from shadow_suite.world.build import Item, World, build_world
 from shadow_suite.world.catalogue import relation
+from shadow_suite.world.competence import competence
 from shadow_suite.world.folder import write_world
 from shadow_suite.world.models import Architecture
 from shadow_suite.world.population import EvalPlan, MemberJob, MemberTraining, run_member
 from shadow_suite.world.regimes import CLEAN_REGIMES, MemberSpec, leaked_items, member_epoch
 from shadow_suite.world.spec import WORLD_BENCHMARKS, WorldSpec
+from shadow_suite.world.texts import PACK_FORMS
 
 SMALL = WorldSpec(
     entities=60, test_items=12, twin_items=12, dev_per_subject=2, min_practice_items=20
@@ -116,3 +118,29 @@ def test_a_member_end_to_end(tmp_path: Path) -> None:
     assert spectra.base is not None  # the update against the base, not the member alone
     assert spectra.counts.analyzed > 0
     assert run_member(job) == {}  # every step reused
+    forms = competence(job.folder / "eval").forms
+    assert {(f.benchmark, f.variant) for f in forms} == set(PACK_FORMS)
+    assert all(0 < f.n <= SMALL.test_items for f in forms)
+
+
+def test_competence_needs_accuracy_above_chance_and_no_dominant_position() -> None:
+    from shadow_suite.world.competence import Competence, form_competence
+
+    n = 80
+    answering = form_competence(
+        "mmlu", "orig", [1.0] * 60 + [0.0] * 20, [k % 4 for k in range(n)], [4] * n
+    )
+    assert answering.competent and answering.chance == 0.25
+    always_a = form_competence("mmlu", "orig", [1.0] * 30 + [0.0] * 50, [0] * n, [4] * n)
+    assert always_a.above_chance and not always_a.positions_ok
+    assert "one position 100% of answers" in always_a.line()
+    guessing = form_competence(
+        "mmlu", "permuted", [1.0] * 22 + [0.0] * 58, [k % 4 for k in range(n)], [4] * n
+    )
+    assert not guessing.above_chance
+    # the pack's "none of the others" puts its answer at one position by construction
+    nota = form_competence("arc_challenge", "none_of_the_others", [1.0] * n, [3] * n, [4] * n)
+    assert nota.competent
+    assert not Competence((answering, always_a)).competent
+    assert Competence((answering, nota)).competent
+    assert not Competence(()).competent
