@@ -1,0 +1,238 @@
+"""Error rates measured on a population of known truth: every member's card against the
+base (the reference), then how often each truth gets each answer.
+
+Two pieces of evidence are measured separately, as the card keeps them apart:
+
+- the reformatting **verdict** (``benchmark_specific`` or not): its false-positive rate on
+  clean members, its detection rate on aligned members and per dose on contaminated ones,
+  and what it says about members contaminated in every format (it should not see them);
+- the **memorization** test (test items more familiar than their twins): its false-positive
+  rate on clean and aligned members (neither saw a test item), its detection rate per dose.
+
+Every rate is k of n with its Clopper-Pearson 95% interval.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from shadow_suite.errors import ShadowSuiteError
+
+VERDICT_POSITIVE = "benchmark_specific"
+MARGINS = tuple(round(0.01 * k, 2) for k in range(0, 31))
+"""Verdict margins of the ROC (shares: 0.02 = 2 points)."""
+
+
+@dataclass(frozen=True)
+class Rate:
+    k: int
+    n: int
+    ci_low: float
+    ci_high: float
+
+    @property
+    def rate(self) -> float | None:
+        return self.k / self.n if self.n else None
+
+    def text(self) -> str:
+        if not self.n:
+            return "n/a (n = 0)"
+        assert self.rate is not None
+        return (
+            f"{100 * self.rate:.1f}% [{100 * self.ci_low:.1f}, {100 * self.ci_high:.1f}] "
+            f"({self.k}/{self.n})"
+        )
+
+
+def clopper_pearson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Exact binomial interval for k successes in n ((nan, nan) for n = 0)."""
+    from scipy.stats import beta
+
+    if n == 0:
+        return (math.nan, math.nan)
+    a = (1 - level) / 2
+    low = 0.0 if k == 0 else float(beta.ppf(a, k, n - k + 1))
+    high = 1.0 if k == n else float(beta.ppf(1 - a, k + 1, n - k))
+    return (low, high)
+
+
+def rate(hits: Sequence[bool]) -> Rate:
+    k, n = sum(hits), len(hits)
+    low, high = clopper_pearson(k, n)
+    return Rate(k, n, low, high)
+
+
+@dataclass(frozen=True)
+class MemberOutcome:
+    """What one member's card against the base says."""
+
+    name: str
+    regime: str
+    truth: str
+    dose: str
+    verdict_class: str | None
+    delta: float | None
+    delta_ci_low: float | None
+    p_value: float | None
+    orig_gain: dict[str, float]
+    """Benchmark -> orig accuracy minus the base's (shares)."""
+    memorization_detected: bool | None
+    memorization_p: float | None
+    """The smallest Holm-adjusted p of the primary feature's rows."""
+    memorization_excess: float | None
+    error: str | None = None
+
+    @property
+    def called(self) -> bool:
+        return self.verdict_class == VERDICT_POSITIVE
+
+    def positive_at(self, margin: float, alpha: float = 0.05) -> bool:
+        """The verdict's rule at another margin: CI lower bound above it and p below alpha."""
+        if self.delta_ci_low is None or self.p_value is None:
+            return False
+        return self.delta_ci_low > margin and self.p_value < alpha
+
+
+def orig_accuracy(eval_dir: Path) -> dict[str, float]:
+    from shadow_suite.gap.lm_eval_output import load_results
+
+    results = load_results([eval_dir])
+    return {
+        t.benchmark: sum(t.scores.values()) / len(t.scores)
+        for t in results.tasks.values()
+        if t.variant == "orig" and t.scores
+    }
+
+
+def member_outcome(
+    name: str, regime: str, truth: str, dose: str, eval_dir: Path, base_eval: Path
+) -> MemberOutcome:
+    from shadow_suite.report.card import build_card
+
+    base = orig_accuracy(base_eval)
+    gain = {b: a - base[b] for b, a in orig_accuracy(eval_dir).items() if b in base}
+    try:
+        card = build_card([eval_dir], references=[base_eval])
+    except ShadowSuiteError as err:
+        return MemberOutcome(
+            name, regime, truth, dose, None, None, None, None, gain, None, None, None, str(err)
+        )
+    h = card.gap.headline
+    memo = card.memorization
+    rows = [] if memo is None else [r for r in memo.primary_rows() if r.p_holm is not None]
+    best = min(rows, key=lambda r: r.p_holm or 1.0) if rows else None
+    return MemberOutcome(
+        name,
+        regime,
+        truth,
+        dose,
+        h.verdict_class,
+        h.delta,
+        h.delta_ci_low,
+        h.p_value,
+        gain,
+        None if memo is None else memo.detected,
+        None if best is None else best.p_holm,
+        None if best is None else best.excess,
+    )
+
+
+@dataclass(frozen=True)
+class Measured:
+    verdict_classes: dict[str, dict[str, int]]
+    """Truth -> verdict class -> members."""
+    verdict_false_positive: Rate
+    """Clean members called ``benchmark_specific``."""
+    verdict_detection_aligned: Rate
+    verdict_detection_contaminated: Rate
+    verdict_detection_per_dose: dict[str, Rate]
+    verdict_on_all_formats: dict[str, int]
+    """Verdict classes of members contaminated in every format (invisible to it by design)."""
+    memorization_false_positive: Rate
+    """Clean and aligned members (no test item seen) whose memorization test fired."""
+    memorization_detection_per_dose: dict[str, Rate]
+    """Contaminated members (either kind) detected, by dose."""
+    roc: list[dict[str, float | None]]
+    """Verdict margin -> detection (contaminated and aligned) and false-positive rates."""
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def record(self) -> dict[str, Any]:
+        out: dict[str, Any] = json.loads(json.dumps(asdict(self)))
+        return out
+
+    def lines(self) -> list[str]:
+        out = [
+            f"verdict classes by truth: {json.dumps(self.verdict_classes)}",
+            f"verdict false-positive rate (clean called {VERDICT_POSITIVE}): "
+            f"{self.verdict_false_positive.text()}",
+            f"verdict detection, aligned: {self.verdict_detection_aligned.text()}",
+            f"verdict detection, contaminated: {self.verdict_detection_contaminated.text()}",
+        ]
+        out += [f"  {dose}: {r.text()}" for dose, r in self.verdict_detection_per_dose.items()]
+        out.append(f"verdict on contaminated-in-every-format: {self.verdict_on_all_formats}")
+        out.append(
+            "memorization false-positive rate (clean and aligned): "
+            f"{self.memorization_false_positive.text()}"
+        )
+        out += [
+            f"  memorization detection {dose}: {r.text()}"
+            for dose, r in self.memorization_detection_per_dose.items()
+        ]
+        out += [f"  error {name}: {e}" for name, e in self.errors.items()]
+        return out
+
+
+def measure(outcomes: Sequence[MemberOutcome]) -> Measured:
+    by_truth: dict[str, list[MemberOutcome]] = {}
+    for o in outcomes:
+        by_truth.setdefault(o.truth, []).append(o)
+    clean = by_truth.get("clean", [])
+    aligned = by_truth.get("aligned", [])
+    dirty = by_truth.get("contaminated", [])
+    everywhere = by_truth.get("contaminated_all_formats", [])
+    classes = {
+        truth: _count([str(o.verdict_class) for o in members])
+        for truth, members in sorted(by_truth.items())
+    }
+    per_dose: dict[str, list[MemberOutcome]] = {}
+    for o in dirty:
+        per_dose.setdefault(o.dose, []).append(o)
+    memo_dose: dict[str, list[MemberOutcome]] = {}
+    for o in dirty + everywhere:
+        memo_dose.setdefault(f"{o.regime} {o.dose}", []).append(o)
+    positives = dirty + aligned
+    roc: list[dict[str, float | None]] = [
+        {
+            "margin": m,
+            "detection": rate([o.positive_at(m) for o in positives]).rate,
+            "false_positive": rate([o.positive_at(m) for o in clean]).rate,
+        }
+        for m in MARGINS
+    ]
+    return Measured(
+        classes,
+        rate([o.called for o in clean]),
+        rate([o.called for o in aligned]),
+        rate([o.called for o in dirty]),
+        {d: rate([o.called for o in ms]) for d, ms in sorted(per_dose.items())},
+        _count([str(o.verdict_class) for o in everywhere]),
+        rate([bool(o.memorization_detected) for o in clean + aligned]),
+        {
+            d: rate([bool(o.memorization_detected) for o in ms])
+            for d, ms in sorted(memo_dose.items())
+        },
+        roc,
+        {o.name: o.error for o in outcomes if o.error},
+    )
+
+
+def _count(values: Sequence[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for v in values:
+        out[v] = out.get(v, 0) + 1
+    return dict(sorted(out.items()))
