@@ -17,6 +17,7 @@ import torch
 
 from shadow_suite.demo.config import MODEL_NAMES
 from shadow_suite.gap import load_results
+from shadow_suite.gap.verdict_rows import rows_by_benchmark
 from shadow_suite.report.card import card_from_results, write_card
 from shadow_suite.report.compare import write_comparison
 from shadow_suite.report.spectral import spectral_section
@@ -139,9 +140,10 @@ def test_footprint_pages_display_without_errors(driver, run_dir: Path, tmp_path:
         spectra=[tmp_path / "runs" / n / "spectra" for n in tuned],
         ancestor_spectra=tmp_path / "runs" / MODEL_NAMES[0] / "spectra",
     )
+    panels = len(rows_by_benchmark(card.gap))  # one scatter per benchmark placed
     pages = (
         (tmp_path / "footprint.html", "shadow-suite footprints", 4 * 7),
-        (compare.html, "shadow-suite comparison", 1 + 4 * 2),
+        (compare.html, "shadow-suite comparison", panels + 4 * 2),
     )
     for page, heading, n_svg in pages:
         driver.get(page.resolve().as_uri())

@@ -119,7 +119,8 @@ def test_markdown_has_tables_and_escapes(card: Card) -> None:
 def test_schema_doc_names_every_field() -> None:
     import dataclasses
 
-    from shadow_suite.gap import analysis, lm_eval_output
+    from shadow_suite import error_rates
+    from shadow_suite.gap import analysis, lm_eval_output, pairwise
     from shadow_suite.report import schema
 
     doc = (Path(schema.__file__).parent / "SCHEMA.md").read_text()
@@ -127,7 +128,8 @@ def test_schema_doc_names_every_field() -> None:
         schema.Card, schema.ModelInfo, schema.BaseModelInfo, schema.Provenance, schema.RunRecord,
         schema.StatsConfig, schema.SpectralSection, schema.LayerSeries, schema.MatrixSpectrum,
         analysis.GapAnalysis, analysis.Headline, analysis.BenchmarkGap, analysis.VariantGap,
-        lm_eval_output.TaskStatus,
+        lm_eval_output.TaskStatus, error_rates.ErrorRates, error_rates.MeasuredRate,
+        pairwise.OrigPair,
     ]  # fmt: skip
     missing = [
         f"{cls.__name__}.{f.name}"

@@ -12,12 +12,13 @@ from html import escape
 from shadow_suite.contract import ORIG
 from shadow_suite.gap.analysis import row_label
 from shadow_suite.report import rows, svg, words
+from shadow_suite.report.first_screen import first_screen
 from shadow_suite.report.schema import Card, LayerSeries, SpectralSection
-from shadow_suite.report.text import ci, method_notes, pct, signed_pct
+from shadow_suite.report.text import method_notes
 
 CSS = """
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:0;background:#f7f7f5;color:#1d1d1d}
-main{max-width:1100px;margin:0 auto;padding:24px 28px 60px;background:#fff}
+main{max-width:1320px;margin:0 auto;padding:24px 28px 60px;background:#fff}
 h1{font-size:1.6em;margin:0 0 4px}h2{margin-top:2em;border-bottom:1px solid #ddd;padding-bottom:4px}
 .sub{color:#555;margin:0 0 18px}
 .headline{display:flex;gap:18px;flex-wrap:wrap;margin:16px 0}
@@ -26,9 +27,15 @@ h1{font-size:1.6em;margin:0 0 4px}h2{margin-top:2em;border-bottom:1px solid #ddd
 .verdict{font-size:1.15em;padding:12px 16px;border-left:5px solid #4e79a7;background:#f5f8fc}
 .verdict.shadow{border-color:#e15759;background:#fdf3f3}.verdict.none{border-color:#999;background:#f6f6f6}
 .warn{background:#fff7e0;border-left:5px solid #edc948;padding:8px 14px;margin:6px 0}
+.stat small{display:block;color:#555;font-size:.8em;margin-top:4px;max-width:280px}
+.averages{color:#333;font-size:.95em}
+.caveats{background:#fff7e0;border-left:5px solid #edc948;padding:6px 14px;margin:10px 0;font-size:.92em}
+.caveats ul{margin:4px 0;padding-left:20px}.caveats li{margin:2px 0}
+.next{background:#eef5ee;border-left:5px solid #59a14f;padding:8px 14px}
+tr.sum td{font-weight:bold;background:#fafafa}
 table{border-collapse:collapse;margin:10px 0;font-size:.92em;display:block;overflow-x:auto;max-width:100%}
 th,td{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
-th{background:#f3f3f3}td.n{text-align:right;font-variant-numeric:tabular-nums}
+th{background:#f3f3f3}td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 tr.sig td{background:#fdf0f0}
 code{font-size:.9em;word-break:break-all}
 figure{margin:14px 0}figcaption{color:#555;font-size:.9em;max-width:800px}
@@ -40,7 +47,7 @@ svg{max-width:100%;height:auto}
 html{-webkit-print-color-adjust:exact;print-color-adjust:exact}
 body{background:#fff;font-size:10pt}main{max-width:none;padding:0}h2{margin-top:1.4em}
 h1,h2,h3,h3+p,dl dt{break-after:avoid}
-tr,figure,.stat,.verdict,.warn,dl dd{break-inside:avoid}
+tr,figure,.stat,.verdict,.warn,.next,.caveats li,dl dd{break-inside:avoid}
 table{display:table;font-size:.8em}thead{display:table-header-group}
 td{overflow-wrap:break-word}td.n{white-space:nowrap}
 .headline{gap:8px}.stat{min-width:0;flex:1 1 110px;padding:8px 10px}.stat b{font-size:1.4em}
@@ -61,7 +68,9 @@ def rows_table(table: rows.Table) -> str:
     out.append("</tr></thead><tbody>")
     for i, row in enumerate(table.rows):
         sig = i < len(table.highlight) and table.highlight[i]
-        out.append('<tr class="sig">' if sig else "<tr>")
+        total = i < len(table.summary) and table.summary[i]
+        classes = " ".join(c for c, on in (("sig", sig), ("sum", total)) if on)
+        out.append(f'<tr class="{classes}">' if classes else "<tr>")
         for j, cell in enumerate(row):
             attr = ' class="n"' if j < len(table.numeric) and table.numeric[j] else ""
             out.append(f"<td{attr}>{escape(cell)}</td>")
@@ -79,28 +88,34 @@ VERDICT_STYLE = {
 }
 
 
-def _headline(card: Card) -> str:
-    h = card.gap.headline
-    stats = [
-        (signed_pct(h.reformat_gap) + (" pts" if h.reformat_gap is not None else ""),
-         "reformatting gap (content + format)"),
-        (ci(h.ci_low, h.ci_high), "95% CI (points)"),
-        (pct(h.benchmark_score), "benchmark score"),
-        (pct(h.ood_score), "OOD (variant) score"),
-    ]  # fmt: skip
-    if h.references:
-        stats.insert(0, (signed_pct(h.delta) + " pts", "gap beyond the references"))
-    boxes = "".join(
-        f'<div class="stat"><b>{escape(v)}</b><span>{escape(k)}</span></div>' for v, k in stats
+def first_screen_html(card: Card) -> str:
+    """The verdict, the tiles, what the headline averages, the caveats, the next steps and
+    the rows the headline averages (:mod:`shadow_suite.report.first_screen`)."""
+    screen = first_screen(card)
+    tiles = "".join(
+        f'<div class="stat"><b>{escape(t.value)}</b><span>{escape(t.label)}</span>'
+        + (f"<small>{escape(t.detail)}</small>" if t.detail else "")
+        + "</div>"
+        for t in screen.tiles
     )
-    title = words.CLASS_TITLES[h.verdict_class]
-    caveat = "" if h.references else f"<p><i>{escape(words.single_card_caveat())}</i></p>"
-    return (
-        f'<div class="headline">{boxes}</div>'
-        f'<p class="verdict {VERDICT_STYLE[h.verdict_class]}"><b>{escape(title)}.</b> '
-        f"{escape(words.verdict_sentence(card))}</p>{caveat}"
-        + rows_table(rows.headline_table(card))
-    )
+    out = [
+        f'<section class="first"><p class="verdict {VERDICT_STYLE[screen.verdict_class]}">'
+        f"<b>{escape(screen.title)}.</b> {escape(screen.verdict)}</p>",
+        *(f'<p class="verdict-note">{escape(n)}</p>' for n in screen.notes),
+        f'<div class="headline">{tiles}</div>' if tiles else "",
+        f'<p class="averages">{escape(screen.averages)}</p>' if screen.averages else "",
+    ]
+    if screen.caveats:
+        items = "".join(
+            f'<li data-caveat="{escape(c.code)}">{escape(c.text)}</li>' for c in screen.caveats
+        )
+        out.append(f'<div class="caveats"><b>What this card cannot tell</b><ul>{items}</ul></div>')
+    if screen.next_steps:
+        out.append(f'<p class="next"><b>Next steps.</b> {escape(" ".join(screen.next_steps))}</p>')
+    if screen.rows is not None:
+        out.append(rows_table(screen.rows))
+    out.append("</section>")
+    return "".join(out)
 
 
 def _warnings(card: Card) -> str:
@@ -266,7 +281,7 @@ def render_html(card: Card) -> str:
         + (f", revision {escape(m.revision)}" if m.revision else "")
         + (f"; base model {escape(card.base_model.name)}" if card.base_model else "")
         + f"; card created {escape(card.provenance.created)}</p>",
-        _headline(card),
+        first_screen_html(card),
         *(section_html(s) for s in rows.evidence_sections(card)),
         "<h2>Excluded rows and warnings</h2>" if rows.warnings(card) else "",
         _warnings(card),

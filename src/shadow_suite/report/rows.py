@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from shadow_suite.gap.analysis import BenchmarkGap, row_key, row_label
 from shadow_suite.gap.pairwise import GapPair, OrigPair
+from shadow_suite.gap.verdict_rows import rows_by_benchmark
 from shadow_suite.report.schema import Card, SpectralSection
 from shadow_suite.report.text import ci, num, pct, pvalue, signed_pct
 from shadow_suite.report.words import (
@@ -37,6 +38,8 @@ class Table:
     """Per column: right-aligned numbers."""
     highlight: list[bool] = field(default_factory=list)
     """Per row: a significant or decisive row."""
+    summary: list[bool] = field(default_factory=list)
+    """Per row: a summary line (a mean of the lines above it), drawn bold."""
 
 
 @dataclass
@@ -56,18 +59,6 @@ def _letter(position: int | None) -> str:
     if position is None:
         return "n/a"
     return "ABCDEFGHIJ"[position] if 0 <= position < 10 else str(position)
-
-
-def headline_table(card: Card) -> Table:
-    h = card.gap.headline
-    headers = ["class", "reformat gap (pts)", "95% CI", "MDE (pts)", "benchmark score",
-               "OOD score", "items"]  # fmt: skip
-    row = [h.verdict_class, signed_pct(h.reformat_gap), ci(h.ci_low, h.ci_high),
-           pct(h.mde), pct(h.benchmark_score), pct(h.ood_score), str(h.n_items)]  # fmt: skip
-    if h.references:
-        headers += ["delta vs references (pts)", "95% CI", "p (one-sided)"]
-        row += [signed_pct(h.delta), ci(h.delta_ci_low, h.delta_ci_high), pvalue(h.p_value)]
-    return Table(headers, [row], [False] + [True] * (len(headers) - 1), [False])
 
 
 def family_table(card: Card) -> Table:
@@ -374,3 +365,19 @@ def pairwise_gap_table(pairs: list[GapPair]) -> Table:
     ]  # fmt: skip
     return Table(headers, body, [False, False] + [True] * 5,
                  [g.p_value is not None and g.p_value < 0.05 for g in pairs])  # fmt: skip
+
+
+def benchmark_rows_table(labels: Sequence[str], cards: Sequence[Card]) -> Table:
+    """compare: per model and benchmark, the rows its headline averages and their mean
+    accuracies (what the per-benchmark scatters draw)."""
+    body = [
+        [label, r.benchmark, ", ".join(r.rows), pct(r.unchanged), pct(r.variant), signed_pct(r.gap)]
+        for label, card in zip(labels, cards, strict=True)
+        for r in rows_by_benchmark(card.gap)
+    ]
+    return Table(
+        ["model", "benchmark", "rows in its headline", "unchanged item (%)", "variant (%)",
+         "mean gap (pts)"],
+        body,
+        [False, False, False, True, True, True],
+    )  # fmt: skip
