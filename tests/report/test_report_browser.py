@@ -160,3 +160,53 @@ def test_footprint_pages_display_without_errors(driver, run_dir: Path, tmp_path:
         assert _pixel_std(shot) > 10.0
     link = driver.find_element("link text", "footprint.html")
     assert link.get_attribute("href") == (tmp_path / "footprint.html").resolve().as_uri()
+
+
+FIRST_SCREEN = {"width": 1400, "height": 900, "deviceScaleFactor": 1, "mobile": False}
+"""The screen the first-screen check renders at: 1400 px wide, a laptop's height."""
+CLIPPED_TABLES = """return [...document.querySelectorAll('table')]
+  .filter(t => t.scrollWidth > t.clientWidth + 1)
+  .map(t => t.querySelector('th').textContent + ': ' + t.scrollWidth + ' > ' + t.clientWidth)"""
+
+
+def _first_screen(driver, page: Path, shot: Path) -> None:
+    """At 1400 x 900: no table wider than its box (a clipped column), the verdict in view
+    without scrolling when the page has one, and a screenshot that shows something."""
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", FIRST_SCREEN)
+    try:
+        driver.get(page.resolve().as_uri())
+        assert _severe(driver) == []
+        assert driver.execute_script("return window.innerWidth") == FIRST_SCREEN["width"]
+        assert driver.execute_script(CLIPPED_TABLES) == []
+        verdicts = driver.find_elements("css selector", "p.verdict")
+        if verdicts:
+            bottom = driver.execute_script(
+                "return arguments[0].getBoundingClientRect().bottom", verdicts[0]
+            )
+            assert 0 < bottom <= FIRST_SCREEN["height"]
+        assert driver.save_screenshot(str(shot))
+        assert _pixel_std(shot) > 10.0
+    finally:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def test_first_screens_at_1400_px(driver, tmp_path: Path) -> None:
+    """A card with a verdict, one with no_verdict and their comparison page."""
+    import numpy as np
+    from fake_lm_eval import simulate, write_run
+    from report_helpers import make_run
+
+    from shadow_suite.report.card import build_card
+
+    make_run(tmp_path / "a", "org/model-a", drop=0.3, seed=1)
+    make_run(tmp_path / "b", "org/model-b", drop=0.0, seed=2)
+    verdict = build_card([tmp_path / "a"], n_boot=200, seed=1, references=[tmp_path / "b"])
+    assert verdict.gap.headline.verdict_class == "benchmark_specific"
+    rng = np.random.default_rng(0)
+    write_run(tmp_path / "c", simulate({"mmlu": 0.25}, {"permuted": 0.0}, 60, rng), "org/chance")
+    none = build_card([tmp_path / "c"], n_boot=200, seed=1)
+    assert none.gap.headline.verdict_class == "no_verdict"
+    pages = [write_card(verdict, tmp_path / "v").html, write_card(none, tmp_path / "n").html]
+    pages.append(write_comparison([verdict, none], tmp_path / "cmp").html)
+    for page in pages:
+        _first_screen(driver, page, tmp_path / f"{page.parent.name}.png")

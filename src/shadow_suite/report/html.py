@@ -13,7 +13,7 @@ from shadow_suite.contract import ORIG
 from shadow_suite.gap.analysis import row_label
 from shadow_suite.report import rows, svg, words
 from shadow_suite.report.first_screen import first_screen
-from shadow_suite.report.schema import Card, LayerSeries, SpectralSection
+from shadow_suite.report.schema import Card, LayerSeries, SpectralSection, schema_doc
 from shadow_suite.report.text import method_notes
 
 CSS = """
@@ -42,6 +42,7 @@ figure{margin:14px 0}figcaption{color:#555;font-size:.9em;max-width:800px}
 dl dt{font-weight:bold;margin-top:8px}dl dd{margin-left:18px}
 dl.legend{font-size:.88em;color:#333;columns:2 360px}dl.legend dt{margin-top:4px}
 svg{max-width:100%;height:auto}
+details pre{white-space:pre-wrap;font-size:.82em;background:#f6f6f6;padding:10px}
 @page{margin:14mm 12mm 16mm;@bottom-right{content:counter(page) " / " counter(pages);font:8pt system-ui,sans-serif;color:#777}}
 @media print{
 html{-webkit-print-color-adjust:exact;print-color-adjust:exact}
@@ -280,7 +281,8 @@ def render_html(card: Card) -> str:
         f'<p class="sub">backend {escape(m.backend)}'
         + (f", revision {escape(m.revision)}" if m.revision else "")
         + (f"; base model {escape(card.base_model.name)}" if card.base_model else "")
-        + f"; card created {escape(card.provenance.created)}</p>",
+        + f'; card created {escape(card.provenance.created)}; <a href="#schema">card.json '
+        "fields</a></p>",
         first_screen_html(card),
         *(section_html(s) for s in rows.evidence_sections(card)),
         "<h2>Excluded rows and warnings</h2>" if rows.warnings(card) else "",
@@ -304,6 +306,8 @@ def render_html(card: Card) -> str:
             )
         ),
         f"<h2>Method notes</h2><dl>{notes}</dl>",
+        '<details id="schema"><summary>Card schema: every field of card.json '
+        f"(report/SCHEMA.md)</summary><pre>{escape(schema_doc())}</pre></details>",
     ]
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'

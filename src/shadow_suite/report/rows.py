@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from shadow_suite.gap.analysis import BenchmarkGap, row_key, row_label
 from shadow_suite.gap.pairwise import GapPair, OrigPair
 from shadow_suite.gap.verdict_rows import rows_by_benchmark
+from shadow_suite.report import words
 from shadow_suite.report.schema import Card, SpectralSection
 from shadow_suite.report.text import ci, num, pct, pvalue, signed_pct
 from shadow_suite.report.words import (
@@ -288,7 +289,7 @@ def provenance_table(card: Card, fields: Sequence[str] = PROVENANCE_FIELDS) -> T
         "shadow-suite": p.shadow_suite_version,
         "packages (report)": ", ".join(f"{k} {v}" for k, v in p.packages.items()),
         "card created": p.created,
-        "card schema": f"{card.schema} v{card.schema_version}",
+        "card schema": words.schema_note(card),
     }
     return Table(["field", "value"], [[name, values[name]] for name in fields])
 

@@ -176,6 +176,15 @@ class Card:
     items.parquet (not part of the JSON)."""
 
 
+SCHEMA_DOC = Path(__file__).resolve().parent / "SCHEMA.md"
+"""Every field of card.json, documented; shipped in the package beside this module."""
+
+
+def schema_doc() -> str:
+    """The text of ``report/SCHEMA.md``, which every card names (and the HTML page embeds)."""
+    return SCHEMA_DOC.read_text(encoding="utf-8")
+
+
 # -- (de)serialisation -------------------------------------------------------------------
 
 

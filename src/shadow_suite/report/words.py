@@ -517,3 +517,12 @@ def compare_error_rates(cards: Sequence[Card]) -> str:
     if len(distinct) > 1:
         text += " (The cards record different error-rate documents; each card cites its own.)"
     return text
+
+
+def schema_note(card: Card) -> str:
+    """Where the fields of card.json are documented (the provenance's 'card schema' row)."""
+    return (
+        f"{card.schema} v{card.schema_version}; every field of card.json is documented in "
+        "shadow_suite/report/SCHEMA.md (in the package and the repository; the HTML card "
+        "carries a copy at its end)"
+    )
