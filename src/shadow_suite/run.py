@@ -74,6 +74,15 @@ Log = Callable[[str], None]
 """Where ``run`` reports progress (the command prints; library callers may pass None)."""
 
 
+BENCHMARK_TITLES = {"arc_challenge": "ARC-Challenge", "hellaswag": "HellaSwag", "mmlu": "MMLU",
+                    "winogrande": "WinoGrande", "gsm8k": "GSM8K"}  # fmt: skip
+
+
+def preset_words(counts: dict[str, int]) -> str:
+    """'ARC-Challenge 25, HellaSwag 10, ...': a preset as the help and the README state it."""
+    return ", ".join(f"{BENCHMARK_TITLES.get(b, b)} {n}" for b, n in counts.items())
+
+
 @dataclass(frozen=True)
 class EvalSettings:
     model: str
@@ -744,7 +753,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "run",
         help="evaluate a model with the task pack, analyse its weights, write its report card",
-        description=__doc__.split("\n\n")[0],
+        description="Evaluate a model with the task pack (and its base on the same items, "
+        "with --base), analyse its weights, and write its report card, in one command. Each "
+        "stage is kept in --out; a rerun reuses finished stages.",
     )
     parser.add_argument("--model", required=True, choices=BACKENDS, help="lm-eval backend")
     parser.add_argument(
@@ -776,15 +787,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         f"rerun into the same --out reuses it) (default ${SEED_ENV}, else {DEFAULT_VARIANT_SEED})",
     )
     parser.add_argument("--data", help="local benchmark data folder (default $SHADOW_SUITE_DATA)")
-    parser.add_argument("--batch_size", default="auto")
+    parser.add_argument(
+        "--batch_size",
+        default="auto",
+        help="lm-eval's batch size: a number, auto or auto:N (default auto; with the hf "
+        f"backend on a CPU, auto means {CPU_BATCH_SIZE}: lm-eval's detection would first time "
+        "64 full-length sequences)",
+    )
     parser.add_argument("--device", help="device for the hf backend (e.g. cuda:0, cpu)")
     parser.add_argument("--gen_kwargs", help="generation arguments, e.g. max_gen_toks=256")
     parser.add_argument("--num_fewshot", type=int, help="few-shot examples for every task")
     parser.add_argument(
         "--preset",
         choices=sorted(PRESETS),
-        help="each benchmark's few-shot count as a leaderboard asked it; open-llm-v1: "
-        "ARC-Challenge 25, HellaSwag 10, MMLU 5, WinoGrande 5, GSM8K 5",
+        help="each benchmark's few-shot count as a leaderboard asked it; "
+        + "; ".join(f"{name}: {preset_words(counts)}" for name, counts in PRESETS.items()),
     )
     parser.add_argument(
         "--apply_chat_template",
