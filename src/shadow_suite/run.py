@@ -611,7 +611,7 @@ def run_card(
     name: str | None = None,
 ) -> Path:
     from shadow_suite.report.card import build_card, write_card
-    from shadow_suite.report.words import verdict_paragraph
+    from shadow_suite.report.words import verdict_printout
 
     spectra = out.spectra_dir / "spectra.json" if out.spectra_dir and eval_dir is None else None
     card = build_card(
@@ -622,7 +622,7 @@ def run_card(
         name=name if eval_dir is None else None,
     )
     if eval_dir is None:
-        out.verdict = verdict_paragraph(card)
+        out.verdict = verdict_printout(card)
         out.card = card
     return write_card(card, card_dir or out.card_dir).json
 

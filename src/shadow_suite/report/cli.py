@@ -181,7 +181,7 @@ def print_pdf(html: Path, args: argparse.Namespace, browser: str | None) -> None
 def run_report(args: argparse.Namespace) -> int:
     from shadow_suite.errors import ShadowSuiteError
     from shadow_suite.report.card import build_card, write_card
-    from shadow_suite.report.words import verdict_paragraph
+    from shadow_suite.report.words import verdict_printout
 
     if args.n_boot < 100:
         raise ShadowSuiteError(f"--n-boot {args.n_boot}: use at least 100 resamples")
@@ -197,7 +197,7 @@ def run_report(args: argparse.Namespace) -> int:
         name=args.name,
     )
     paths = write_card(card, args.out)
-    print(verdict_paragraph(card))
+    print(verdict_printout(card))
     for path in (paths.json, paths.html, paths.markdown):
         print(path)
     print_pdf(paths.html, args, browser)

@@ -526,3 +526,12 @@ def schema_note(card: Card) -> str:
         "shadow_suite/report/SCHEMA.md (in the package and the repository; the HTML card "
         "carries a copy at its end)"
     )
+
+
+def verdict_printout(card: Card) -> str:
+    """What ``report`` and ``run`` print: the verdict paragraph and, next to a verdict against
+    references, its measured error rates."""
+    lines = [verdict_paragraph(card)]
+    if card.gap.headline.verdict_class in VERDICT_CLASSES:
+        lines.append(error_rates_caveat(card.error_rates))
+    return "\n".join(lines)
