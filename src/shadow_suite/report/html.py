@@ -73,11 +73,19 @@ def rows_table(table: rows.Table) -> str:
         classes = " ".join(c for c, on in (("sig", sig), ("sum", total)) if on)
         out.append(f'<tr class="{classes}">' if classes else "<tr>")
         for j, cell in enumerate(row):
-            attr = ' class="n"' if j < len(table.numeric) and table.numeric[j] else ""
-            out.append(f"<td{attr}>{escape(cell)}</td>")
+            numeric = j < len(table.numeric) and table.numeric[j]
+            attr = ' class="n"' if numeric else ""
+            out.append(f"<td{attr}>{escape(cell) if numeric else breakable(cell)}</td>")
         out.append("</tr>")
     out.append("</tbody></table>")
     return "".join(out)
+
+
+def breakable(text: str) -> str:
+    """``text`` escaped, with a line-break opportunity after each underscore and slash: names
+    such as ``none_of_the_others`` may wrap inside a narrow column rather than widen the
+    table past the page (a word never breaks elsewhere)."""
+    return escape(text).replace("_", "_<wbr>").replace("/", "/<wbr>")
 
 
 VERDICT_STYLE = {
@@ -181,7 +189,7 @@ def _gap_chart(card: Card) -> str:
             for v in b.variants
         ]  # fmt: skip
     return _figure(
-        svg.forest(chart_rows, "Gap per family and row", "gap: base form - variant (points)"),
+        svg.forest(chart_rows, "Gap per family and row", "gap: unchanged item - variant (points)"),
         "Family gaps (bootstrap 95% CI) and each row's gap (Newcombe paired 95% interval). "
         "Filled dots: Holm-adjusted McNemar p < 0.05 (a difference, not a claim about training).",
     )

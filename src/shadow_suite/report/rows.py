@@ -163,7 +163,7 @@ def gap_table(bench: BenchmarkGap) -> Table:
         ])  # fmt: skip
         hl.append(v.significant)
     return Table(
-        ["variant", "family", "gate", "in family", "paired", "acc base", "acc variant", "gap",
+        ["variant", "family", "gate", "in family", "paired", "acc unchanged", "acc variant", "gap",
          "95% CI", "b / c", "McNemar p", "Holm p", "consistency", "skipped"],
         rows,
         [False, False, False, False] + [True] * 10,
