@@ -338,8 +338,10 @@ def benchmarks_evaluated(tasks: Sequence[str]) -> list[str]:
 def check_task_data(settings: EvalSettings) -> None:
     """Before a model is loaded, one line for data the run cannot use: a ``--limit`` larger
     than a benchmark's split; a train split that few-shot examples are asked from but that
-    is not there; and, with a local folder, any malformed row (every split the tasks read is
-    read, so checked row by row; hub data is checked when lm-eval loads it)."""
+    is not there; and any malformed row of an evaluated split (every split the tasks read is
+    read, so checked row by row; from the hub only after one quick request says it answers,
+    so that a missing data folder is one line, not half a minute of the datasets library's
+    retries)."""
     from shadow_suite.taskpack.data import (
         MissingSplit,
         hub_unreachable,
@@ -672,7 +674,11 @@ def run_pipeline(
             root / "spectra", _jsonable(asdict(spectra_settings)), label="spectra"
         )
     headers = stage_headers(settings, name, where, base, done, root)
-    header = headers.__getitem__ if log is None else (lambda stage: log(headers[stage]))
+
+    def header(stage: str) -> None:
+        if log is not None:
+            log(headers[stage])
+
     header("eval")
     if not run_eval(settings, outcome.eval_dir, task_manager, log=log):
         outcome.skipped.append("eval")
