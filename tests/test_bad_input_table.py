@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sys
 import threading
@@ -42,6 +43,8 @@ from report_helpers import HOSTILE_NAME, make_run  # noqa: E402
 from spectral_helpers import llama_tensors, save_model  # noqa: E402
 
 Outcome = Literal["error", "refusal", "skip", "result", "interrupted"]
+PROGRESS = re.compile(r"\d+%\|.*\|")
+"""A tqdm progress bar's line."""
 TASKS = "shadow_winogrande_orig,shadow_winogrande_lettered"
 
 
@@ -417,6 +420,385 @@ def _two_spectra_runs_at_once_check(world: World) -> None:
     assert not [p for p in out.parent.iterdir() if p.name.startswith(".out")]
 
 
+# --- issue 23: know what was measured --------------------------------------------------
+# cause 1: a model is its files, not its path
+
+
+def _copy_model(world: World, name: str = "model") -> Path:
+    return Path(shutil.copytree(world.tiny_model(), world.tmp / name))
+
+
+def _replace_weights(folder: Path) -> None:
+    """Other weights saved in place, as a re-trained checkpoint would be (same shapes)."""
+    from safetensors.torch import save_file
+
+    path = folder / "model.safetensors"
+    tensors = load_file(str(path))
+    for name, tensor in tensors.items():
+        if tensor.ndim == 2:
+            tensors[name] = tensor.flip(0).contiguous()
+    save_file(tensors, str(path), metadata={"format": "pt"})
+
+
+def _weights_replaced_after_a_run(world: World, *extra: str) -> list[str]:
+    model, out = _copy_model(world), world.tmp / "run"
+    assert main(world.run_args(model, out)) == 0
+    world.stash["before"] = snapshot(out)
+    world.stash["old_card"] = json.loads((out / "card" / "card.json").read_text())
+    _replace_weights(model)
+    return world.run_args(model, out, *extra)
+
+
+def _nothing_changed(world: World) -> None:
+    assert snapshot(world.tmp / "run") == world.stash["before"]
+
+
+def _recomputed_for_the_new_weights(world: World) -> None:
+    from shadow_suite.identity import model_identity
+
+    out = world.tmp / "run"
+    new = model_identity(world.tmp / "model").digest
+    card = json.loads((out / "card" / "card.json").read_text())
+    assert card["model"]["identity"] == new != world.stash["old_card"]["model"]["identity"]
+    assert card["spectral"]["model_identity"] == new
+    for stage in ("eval", "spectra"):
+        marker = json.loads((out / stage / "stage.json").read_text())
+        assert marker["settings"]["model_identity"] == new
+    # the new weights' own answers: a fresh run of them into another folder agrees
+    assert main(world.run_args(world.tmp / "model", world.tmp / "fresh")) == 0
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(out / "card" / "items.parquet"),
+        pd.read_parquet(world.tmp / "fresh" / "card" / "items.parquet"),
+    )
+
+
+def _interrupted_eval(world: World, model: Path, out: Path) -> None:
+    """``run`` into ``out``, stopped by Ctrl-C inside lm-eval's second model call."""
+    from lm_eval.models.huggingface import HFLM
+
+    model_call, calls = HFLM._model_call, [0]
+
+    def interrupted(self: Any, *args: Any, **kwargs: Any) -> Any:
+        calls[0] += 1
+        if calls[0] == 2:
+            raise KeyboardInterrupt
+        return model_call(self, *args, **kwargs)
+
+    world.monkeypatch.setattr(HFLM, "_model_call", interrupted)
+    assert main(world.run_args(model, out, "--batch_size", "2")) == 130
+    world.monkeypatch.setattr(HFLM, "_model_call", model_call)
+    assert not (out / "eval").exists() and (out / ".eval.started.json").is_file()
+
+
+def _weights_replaced_in_an_interrupted_run(world: World, *extra: str) -> list[str]:
+    model, out = _copy_model(world), world.tmp / "run"
+    _interrupted_eval(world, model, out)
+    _replace_weights(model)
+    world.stash["before"] = snapshot(out)
+    return world.run_args(model, out, "--batch_size", "2", *extra)
+
+
+def _resumed_with_the_same_weights(world: World) -> list[str]:
+    model, out = _copy_model(world), world.tmp / "run"
+    _interrupted_eval(world, model, out)
+    return world.run_args(model, out, "--batch_size", "2")
+
+
+def _finished_card(world: World) -> None:
+    card = json.loads((world.tmp / "run" / "card" / "card.json").read_text())
+    assert card["model"]["identity"].startswith("sha256:")
+    assert not (world.tmp / "run" / ".eval.started.json").exists()
+
+
+# cause 2: references
+
+
+def _reports(world: World) -> None:
+    """A target (org/target) and a reference (org/ref) evaluated on the same items."""
+    make_run(world.tmp / "a", "org/target", drop=0.3, seed=1)
+    make_run(world.tmp / "r", "org/ref", drop=0.1, seed=2)
+
+
+def _report_args(world: World, *extra: str, target: str = "a") -> list[str]:
+    return ["report", str(world.tmp / target), "--n-boot", "200", "--out",
+            str(world.tmp / "card"), *extra]  # fmt: skip
+
+
+def _report(*extra: str, out: str = "card") -> Callable[[World], list[str]]:
+    """``report`` of the target (``_reports``) with ``extra`` and ``--out tmp/out``."""
+
+    def setup(world: World) -> list[str]:
+        _reports(world)
+        return ["report", str(world.tmp / "a"), "--n-boot", "200", *extra,
+                "--out", str(world.tmp / out)]  # fmt: skip
+
+    return setup
+
+
+def _one_reference_three_spellings(world: World) -> list[str]:
+    _reports(world)
+    (world.tmp / "link").symlink_to(world.tmp / "r")
+    (world.tmp / "sub").mkdir()
+    spellings = [world.tmp / "r", world.tmp / "link", world.tmp / "sub" / ".." / "r"]
+    return _report_args(world, *(x for s in spellings for x in ("--reference", str(s))))
+
+
+def _counted_once(world: World) -> None:
+    card = json.loads((world.tmp / "card" / "card.json").read_text())
+    assert card["gap"]["reference"]["references"] == ["org/ref"]
+    assert sum("counted once" in w for w in card["warnings"]) == 2
+
+
+def _target_as_reference(world: World, how: str) -> list[str]:
+    _reports(world)
+    if how == "folder":
+        return _report_args(world, "--reference", str(world.tmp / "a"))
+    assert main(_report_args(world)) == 0  # the target's own card
+    shutil.move(world.tmp / "card", world.tmp / "card_a")
+    if how == "items":  # the reference's card, with the target's items beside it
+        assert main(["report", str(world.tmp / "r"), "--out", str(world.tmp / "card_r"),
+                     "--n-boot", "200"]) == 0  # fmt: skip
+        shutil.copy(world.tmp / "card_a" / "items.parquet", world.tmp / "card_r" / "items.parquet")
+        return _report_args(world, "--reference", str(world.tmp / "card_r"))
+    return _report_args(world, "--reference", str(world.tmp / "card_a"))
+
+
+def _own_run_as_reference(world: World) -> list[str]:
+    """A finished run of the model given to a new run of the same model as its reference:
+    refused by model identity before the evaluation."""
+    model = _copy_model(world)
+    assert main(world.run_args(model, world.tmp / "first")) == 0
+    return world.run_args(model, world.tmp / "run", "--reference", str(world.tmp / "first"))
+
+
+def _reference_of_another_seed(world: World) -> list[str]:
+    make_run(world.tmp / "ref", "org/ref")
+    for path in (world.tmp / "ref").rglob("*.jsonl"):
+        path.write_text(path.read_text().replace('"shadow_seed": 1234', '"shadow_seed": 7'))
+    return world.run_args(_copy_model(world), world.tmp / "run", "--reference",
+                          str(world.tmp / "ref"))  # fmt: skip
+
+
+def _not_evaluated(world: World) -> None:
+    assert not (world.tmp / "run" / "eval").exists()
+    assert not list((world.tmp / "run").glob(".eval.*"))
+
+
+# cause 3: outputs never overwrite inputs
+
+
+def _out_is_the_reference(world: World) -> list[str]:
+    _reports(world)
+    assert main(["report", str(world.tmp / "r"), "--out", str(world.tmp / "card_r"),
+                 "--n-boot", "200"]) == 0  # fmt: skip
+    world.stash["before"] = snapshot(world.tmp / "card_r")
+    return ["report", str(world.tmp / "a"), "--reference", str(world.tmp / "card_r"),
+            "--out", str(world.tmp / "card_r")]  # fmt: skip
+
+
+def _reference_intact(world: World) -> None:
+    assert snapshot(world.tmp / "card_r") == world.stash["before"]
+
+
+def _spectra_out_is_a_link(world: World) -> list[str]:
+    other = world.spectra_model("other", hidden=48, inter=96)
+    real = world.tmp / "real"
+    assert main([*_spectra(world, model=other), "--out", str(real)]) == 0  # stale results
+    (world.tmp / "link").symlink_to(real)
+    return [*_spectra(world), "--out", str(world.tmp / "link")]
+
+
+def _written_through_the_link(world: World) -> None:
+    link = world.tmp / "link"
+    assert link.is_symlink() and link.resolve() == (world.tmp / "real").resolve()
+    document = json.loads((world.tmp / "real" / "spectra.json").read_text())
+    assert Path(document["model"]["path"]).name == "model"  # not the stale "other"
+    assert not [p for p in world.tmp.iterdir() if p.name.startswith((".link", ".real"))]
+
+
+# cause 4: one model per card
+
+
+def _spectra_of_another_model(world: World) -> list[str]:
+    evaluated = world.spectra_model("evaluated")
+    make_run(world.tmp / "a", str(evaluated))  # lm_eval output of a local folder
+    other = world.spectra_model("other", seed=5)
+    assert main([*_spectra(world, model=other), "--out", str(world.tmp / "s")]) == 0
+    return _report_args(world, "--spectra", str(world.tmp / "s"))
+
+
+def _base_spectra_not_the_base(world: World) -> list[str]:
+    make_run(world.tmp / "a", "org/target")
+    model, base = world.spectra_model(), world.spectra_model("base", seed=1)
+    stranger = world.spectra_model("stranger", seed=2)
+    assert main([*_spectra(world, "--base", str(base), model=model), "--out",
+                 str(world.tmp / "s")]) == 0  # fmt: skip
+    assert main([*_spectra(world, model=stranger), "--out", str(world.tmp / "sb")]) == 0
+    return _report_args(world, "--spectra", str(world.tmp / "s"), "--base-spectra",
+                        str(world.tmp / "sb"))  # fmt: skip
+
+
+def _single_file_and_index(world: World) -> list[str]:
+    model = world.spectra_model()
+    shards = save_model(world.tmp / "sharded", llama_tensors(seed=3), shards=2)
+    for path in shards.glob("model-*"):
+        shutil.copy(path, model / path.name)
+    shutil.copy(shards / "model.safetensors.index.json", model)
+    return [*_spectra(world, model=model), "--out", str(world.tmp / "s")]
+
+
+def _duplicate_tensor_name(world: World) -> list[str]:
+    model = world.spectra_model()
+    path = model / "model.safetensors"
+    raw = path.read_bytes()
+    size = int.from_bytes(raw[:8], "little")
+    header = json.loads(raw[8 : 8 + size])
+    first = next(k for k in header if k != "__metadata__")
+    entry = json.dumps(header[first])
+    text = raw[8 : 8 + size].decode().replace("{", "{" + json.dumps(first) + ": " + entry + ", ", 1)
+    encoded = text.encode()
+    path.write_bytes(len(encoded).to_bytes(8, "little") + encoded + raw[8 + size :])
+    return [*_spectra(world, model=model), "--out", str(world.tmp / "s")]
+
+
+# cause 5: numbers that cannot be right
+
+
+def _edited_sample(world: World, task: str, edit: Callable[[dict], None]) -> list[str]:
+    make_run(world.tmp / "a", "org/target")
+    (path,) = (world.tmp / "a").rglob(f"samples_{task}_*.jsonl")
+    lines = path.read_text().splitlines()
+    line = json.loads(lines[2])
+    edit(line)
+    lines[2] = json.dumps(line)
+    path.write_text("\n".join(lines) + "\n")
+    return _report_args(world)
+
+
+def _nan_loglikelihood(line: dict) -> None:
+    line["filtered_resps"][1][0] = "nan"
+
+
+def _acc_flipped(line: dict) -> None:
+    line["acc"] = 1.0 - line["acc"]
+
+
+def _gold_out_of_range(line: dict) -> None:
+    line["target"] = "7"
+
+
+def _edited_card(world: World, edit: Callable[[dict], None]) -> list[str]:
+    make_run(world.tmp / "a", "org/target")
+    assert main(_report_args(world)) == 0
+    path = world.tmp / "card" / "card.json"
+    card = json.loads(path.read_text())
+    edit(card)
+    path.write_text(json.dumps(card))
+    return ["compare", str(path.parent), "--out", str(world.tmp / "cmp")]
+
+
+def _set_accuracy(value: float) -> Callable[[dict], None]:
+    def edit(card: dict) -> None:
+        card["gap"]["benchmarks"][0]["variants"][0]["acc_orig"] = value
+
+    return edit
+
+
+def _set_type(card: dict) -> None:
+    card["gap"]["n_boot"] = "many"
+
+
+# cause 6: internal errors where a one-line error belongs
+
+
+def _broken_model(edit: Callable[[Path], None]):
+    def setup(world: World) -> list[str]:
+        model = _copy_model(world)
+        edit(model)
+        return world.run_args(model, world.tmp / "out")
+
+    return setup
+
+
+def _truncate(model: Path) -> None:
+    path = model / "model.safetensors"
+    path.write_bytes(path.read_bytes()[:-1000])
+
+
+def _edit_config(**changes: Any) -> Callable[[Path], None]:
+    def edit(model: Path) -> None:
+        config = json.loads((model / "config.json").read_text())
+        config.update(changes)
+        (model / "config.json").write_text(json.dumps(config))
+
+    return edit
+
+
+def _disk_full(world: World, command: str) -> list[str]:
+    """ENOSPC while the outputs are written (simulated: the disk of this machine is not full)."""
+    import errno
+
+    def full(*args: Any, **kwargs: Any) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    if command == "spectra":
+        world.monkeypatch.setattr(pd.DataFrame, "to_parquet", full)
+        return [*_spectra(world), "--out", str(world.tmp / "out")]
+    from lm_eval.loggers import EvaluationTracker
+
+    world.monkeypatch.setattr(EvaluationTracker, "save_results_aggregated", full)
+    return world.run_args(_copy_model(world), world.tmp / "out")
+
+
+def _disk_full_kept(world: World) -> None:
+    assert not (world.tmp / "out" / "spectra.json").exists()
+    assert not (world.tmp / "out" / "eval").exists()  # no half-written stage
+
+
+def _undecodable_data(world: World, command: str, content: bytes) -> list[str]:
+    shared = Path(data.resolve_data_dir())
+    folder = world.tmp / "data"
+    (folder / "winogrande").mkdir(parents=True)
+    (folder / "winogrande" / "validation.jsonl").write_bytes(content)
+    world.monkeypatch.setenv("SHADOW_SUITE_DATA", str(folder))
+    for name in ("mmlu", "arc_challenge", "hellaswag", "gsm8k"):
+        (folder / name).symlink_to(shared / name)
+    if command == "run":
+        return world.run_args(world.model_folder(), world.tmp / "out")
+    if command == "variants":
+        return ["variants", "--benchmark", "winogrande"]
+    return ["data", "hashes"]
+
+
+def _gzip_of_validation() -> bytes:
+    import gzip
+
+    shared = Path(data.resolve_data_dir())
+    return gzip.compress((shared / "winogrande" / "validation.jsonl").read_bytes())
+
+
+# cause 7: smaller
+
+
+def _markdown_name(world: World) -> list[str]:
+    make_run(world.tmp / "a", "org/target")
+    return _report_args(
+        world, "--name", "[click](https://evil.example) ![x](https://evil.example/x.png)"
+    )
+
+
+def _markdown_name_check(world: World) -> None:
+    text = (world.tmp / "card" / "card.md").read_text()
+    assert "](" not in text and "[click]\\(https://evil.example)" in text
+
+
+def _items_from_the_environment(world: World) -> list[str]:
+    world.monkeypatch.setenv("SHADOW_SUITE_ITEMS", "5000")
+    args = world.run_args(world.model_folder(), world.tmp / "out")
+    at = args.index("--limit")
+    return args[:at] + args[at + 2 :]
+
+
 slow = pytest.mark.slow
 CASES = {
     # spectra
@@ -508,6 +890,135 @@ CASES = {
     "report hostile model name": Case("result", "", _hostile_name, _hostile_name_check),
     "report card files get the user's permissions": Case(
         "result", "", lambda w: _normal_permissions(w, "report"), _normal_permissions_check),
+    # issue 23, cause 1: a model is its files; a rerun on other weights never reuses the old
+    "run after the weights were replaced (finished run)": pytest.param(Case(
+        "refusal", "holds a finished eval stage run with other settings (model_identity: ",
+        _weights_replaced_after_a_run, _nothing_changed), marks=slow),
+    "run --force after the weights were replaced": pytest.param(Case(
+        "result", "", lambda w: _weights_replaced_after_a_run(w, "--force"),
+        _recomputed_for_the_new_weights), marks=slow),
+    "run after the weights were replaced (interrupted run)": pytest.param(Case(
+        "refusal", "an interrupted eval stage ran on another model (model_identity: ",
+        _weights_replaced_in_an_interrupted_run, _nothing_changed), marks=slow),
+    "run resumed on the same weights (interrupted run)": pytest.param(Case(
+        "result", "", _resumed_with_the_same_weights, _finished_card), marks=slow),
+    # cause 2: references are other models, each counted once
+    "report one reference under three spellings": Case(
+        "result", "", _one_reference_three_spellings, _counted_once),
+    "report the target's folder as its reference": Case(
+        "error", "is the evaluated model's own results",
+        lambda w: _target_as_reference(w, "folder")),
+    "report the target's card as its reference": Case(
+        "error", "holds the evaluated model's own answers",
+        lambda w: _target_as_reference(w, "card")),
+    "report a reference card holding the target's items": Case(
+        "error", "holds the evaluated model's own answers",
+        lambda w: _target_as_reference(w, "items")),
+    "run with its own earlier run as reference": pytest.param(Case(
+        "error", "is the evaluated model itself (model identity", _own_run_as_reference,
+        _not_evaluated), marks=slow),
+    "run --reference of another seed (before evaluating)": Case(
+        "error", "was made with shadow_seed 7, this run uses 1234", _reference_of_another_seed,
+        _not_evaluated),
+    # cause 3: no command writes into a folder it reads from
+    "report --out is the reference's card folder": Case(
+        "refusal", "which --reference", _out_is_the_reference, _reference_intact),
+    "report --out inside its results folder": Case(
+        "error", "lies inside", _report(out="a/card")),
+    "spectra --out a symbolic link": Case(
+        "result", "", _spectra_out_is_a_link, _written_through_the_link),
+    "run --out inside the model folder": Case(
+        "error", "which --model_args pretrained=",
+        lambda w: w.run_args(w.model_folder(), w.model_folder() / "audit")),
+    # cause 4: one model per card
+    "report --spectra of another model": Case(
+        "error", "is of another model (identity", _spectra_of_another_model),
+    "report --base-spectra not of the base": Case(
+        "error", "not of the base", _base_spectra_not_the_base),
+    "run --weights of another model": Case(
+        "error", "holds other files than --model_args pretrained=",
+        lambda w: w.run_args(_copy_model(w), w.tmp / "out", "--weights",
+                             str(w.spectra_model("other")))),
+    "spectra of a folder with model.safetensors and an index": Case(
+        "error", "transformers loads the first, vLLM the second", _single_file_and_index),
+    "spectra of a header naming one tensor twice": Case(
+        "error", "twice", _duplicate_tensor_name),
+    # cause 5: numbers that cannot be right are refused on the way in
+    "report NaN log-likelihoods": Case(
+        "error", "shadow_mmlu_orig, item mmlu/test/2: log-likelihood of option 1 is nan",
+        lambda w: _edited_sample(w, "shadow_mmlu_orig", _nan_loglikelihood)),
+    "report acc contradicting its log-likelihoods": Case(
+        "error", "acc is 0 but the log-likelihoods choose option",
+        lambda w: _edited_sample(w, "shadow_mmlu_orig", _acc_flipped)),
+    "report gold out of range": Case(
+        "error", "gold option 7 (target) is outside the item's 4 options",
+        lambda w: _edited_sample(w, "shadow_mmlu_orig", _gold_out_of_range)),
+    "compare a card edited to accuracy 7.5": Case(
+        "error", "variants[0].acc_orig: 7.5 is not a share between 0 and 1",
+        lambda w: _edited_card(w, _set_accuracy(7.5))),
+    "compare a card edited to accuracy 1e308": Case(
+        "error", "acc_orig: 1e+308 is not a share",
+        lambda w: _edited_card(w, _set_accuracy(1e308))),
+    # cause 6: no internal error on user input
+    "run truncated safetensors": Case(
+        "error", "model.safetensors: truncated: tensor", _broken_model(_truncate),
+        _data_not_written),
+    "run broken config.json": Case(
+        "error", "config.json: not valid JSON",
+        _broken_model(lambda m: (m / "config.json").write_text("{")), _data_not_written),
+    "run without a tokenizer": Case(
+        "error", "no tokenizer", _broken_model(
+            lambda m: [(m / f).unlink() for f in ("tokenizer.json", "tokenizer_config.json")]),
+        _data_not_written),
+    "run config asking for layers the weights lack": Case(
+        "error", "config.json asks for weights the files do not hold (model.layers.2.",
+        _broken_model(_edit_config(num_hidden_layers=3)), _data_not_written),
+    "run config and weights of other shapes": Case(
+        "error", "config.json and the weights disagree: model.layers.0.mlp.down_proj.weight",
+        _broken_model(_edit_config(intermediate_size=96)), _data_not_written),
+    "run dtype=bogus": Case(
+        "error", "--model_args dtype=bogus: give one of auto",
+        lambda w: [a.replace("dtype=float32", "dtype=bogus") for a in
+                   w.run_args(w.model_folder(), w.tmp / "out")]),
+    "run --gen_kwargs max_gen_toks=abc": Case(
+        "error", "--gen_kwargs max_gen_toks='abc': give a whole number",
+        lambda w: w.run_args(w.model_folder(), w.tmp / "out", "--gen_kwargs", "max_gen_toks=abc")),
+    "run --seed beyond 64 bits": Case(
+        "error", "expected an integer below 2**63",
+        lambda w: w.run_args(w.model_folder(), w.tmp / "out", "--seed", str(2**64))),
+    "report --seed -1": Case(
+        "error", "--seed -1: give a whole number from 0", _report("--seed", "-1")),
+    "report --n-boot 1e11": Case(
+        "error", "--n-boot 100000000000: use at most 1,000,000",
+        _report("--n-boot", str(10**11))),
+    "spectra on a full disk": Case(
+        "error", "no space left on device writing", lambda w: _disk_full(w, "spectra"),
+        _disk_full_kept),
+    "run on a full disk": pytest.param(Case(
+        "error", "no space left on device writing", lambda w: _disk_full(w, "run"),
+        _disk_full_kept), marks=slow),
+    "run data file gzip-compressed": Case(
+        "error", "validation.jsonl, line 1: not UTF-8 text (byte 0x8b) (gzip-compressed?",
+        lambda w: _undecodable_data(w, "run", _gzip_of_validation())),
+    "variants data file with invalid UTF-8": Case(
+        "error", "validation.jsonl, line 2: not UTF-8 text (byte 0xff)",
+        lambda w: _undecodable_data(w, "variants", b'{"a": 1}\n{"b": "\xff"}\n')),
+    "data hashes of invalid UTF-8": Case(
+        "error", "validation.jsonl, line 1: not UTF-8 text",
+        lambda w: _undecodable_data(w, "hashes", b"\xff\xfe")),
+    # cause 7: smaller
+    "report --name with Markdown link and image syntax": Case(
+        "result", "", _markdown_name, _markdown_name_check),
+    "run SHADOW_SUITE_ITEMS beyond a split": Case(
+        "error", "SHADOW_SUITE_ITEMS=5000: winogrande's evaluated split has only 1267",
+        _items_from_the_environment),
+    "run --preset without a train split": Case(
+        "error", "--preset open-llm-v1 (25-shot arc_challenge): arc_challenge draws",
+        lambda w: w.run_args(w.model_folder(), w.tmp / "out", "--tasks",
+                             "shadow_arc_challenge_orig", "--preset", "open-llm-v1")),
+    "compare a card with a field of the wrong type": Case(
+        "error", "card/card.json: gap.n_boot: expected an integer",
+        lambda w: _edited_card(w, _set_type)),
 }  # fmt: skip
 
 
@@ -540,7 +1051,8 @@ def test_bad_input(
         assert err.strip() == f"shadow-suite {argv[0]}: {case.expect}"
     elif case.outcome in ("error", "refusal"):
         assert code == 2, err
-        lines = err.strip().splitlines()
+        # progress bars of lm-eval and transformers aside (an error during an evaluation)
+        lines = [x for x in err.strip().splitlines() if x.strip() and not PROGRESS.search(x)]
         assert len(lines) == 1, err
         assert lines[0].startswith(f"shadow-suite {argv[0]}: error: ")
         assert case.expect in lines[0]

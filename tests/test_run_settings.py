@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from safetensors.torch import load_file, save_file
 
 from shadow_suite import contract
 from shadow_suite.cli import main
@@ -214,14 +215,24 @@ def test_fresh_seed_run_pairs_and_refuses_a_default_seed_reference(
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and f"shadow_seed {contract.DEFAULT_VARIANT_SEED}" in err
     assert "same --seed" in err
-    # ... one run with the recorded seed is taken
+    # ... one run with the recorded seed is taken: a peer's (the model itself is refused as
+    # its own reference)
+    peer = Path(shutil.copytree(tiny_model, tmp_path / "peer"))
+    weights = load_file(str(peer / "model.safetensors"))
+    save_file({k: v.flip(0).contiguous() for k, v in weights.items()},
+              str(peer / "model.safetensors"), metadata={"format": "pt"})  # fmt: skip
     same = tmp_path / "same"
-    assert main(run_args(tiny_model, same, tasks, "--seed", str(seed))) == 0
+    assert main(run_args(peer, same, tasks, "--seed", str(seed))) == 0
     assert main([*report, "--reference", str(same)]) == 0
     capsys.readouterr()
     paired = json.loads((tmp_path / "card" / "card.json").read_text())
     assert paired["provenance"]["seeds"]["shadow_seed"] == seed
-    assert paired["gap"]["reference"]["references"] == [tiny_model.name]
+    assert paired["gap"]["reference"]["references"] == ["peer"]
+    itself = tmp_path / "itself"
+    assert main(run_args(tiny_model, itself, tasks, "--seed", str(seed))) == 0
+    capsys.readouterr()
+    assert main([*report, "--reference", str(itself)]) == 2
+    assert "a model cannot be its own reference" in capsys.readouterr().err
 
 
 def test_chat_template_missing_is_refused_before_any_model_loads(

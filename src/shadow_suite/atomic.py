@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import errno
 import fcntl
 import json
 import os
@@ -68,8 +69,32 @@ def fsync_dir(folder: str | os.PathLike[str]) -> None:
         os.close(fd)
 
 
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+class DiskFull(ShadowSuiteError):
+    """No space left where an output is written: one line naming it; nothing finished lost."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        super().__init__(
+            f"no space left on device writing {path}; finished work is kept: free some space "
+            "and rerun"
+        )
+
+
+def is_disk_full(error: BaseException) -> bool:
+    return isinstance(error, OSError) and error.errno in DISK_FULL
+
+
+def followed(path: Path) -> Path:
+    """``path``, or where it points when it is a symbolic link: an output given as a link is
+    written through it, never replaced by a file or folder of its own."""
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
+
+
 def write_with(path: str | os.PathLike[str], write: Callable[[IO[bytes]], object]) -> Path:
-    """Write ``path`` atomically with ``write(handle)`` (a binary file handle)."""
+    """Write ``path`` atomically with ``write(handle)`` (a binary file handle). A full disk is
+    one line naming the file; the old file, if any, is left as it was."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
@@ -80,8 +105,10 @@ def write_with(path: str | os.PathLike[str], write: Callable[[IO[bytes]], object
             os.fsync(handle.fileno())
         os.chmod(tmp, file_mode())
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as err:
         Path(tmp).unlink(missing_ok=True)
+        if is_disk_full(err):
+            raise DiskFull(target) from None
         raise
     fsync_dir(target.parent)
     return target
@@ -172,7 +199,9 @@ def swap_into_place(staged: Path, target: Path) -> None:
     """Make ``staged`` (a complete folder) be ``target``; the old ``target`` is removed.
 
     One step when the OS can exchange two paths; otherwise two renames under the lock of the
-    parent folder (a reader may then briefly find ``target`` missing, never mixed)."""
+    parent folder (a reader may then briefly find ``target`` missing, never mixed). A symbolic
+    link at ``target`` is followed: the folder it points to is replaced, the link stays."""
+    target = followed(target)
     _fsync_tree(staged)
     if not target.exists():
         try:
@@ -197,11 +226,17 @@ def output_set(out_dir: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a fresh temporary folder; write every file of the set into it. On a clean exit
     the set replaces the previous one in ``out_dir`` as a whole; on an error nothing changes.
 
-    ``out_dir`` is kept as it is apart from the set's files: other files in it stay."""
-    target = Path(out_dir)
+    ``out_dir`` is kept as it is apart from the set's files: other files in it stay. A
+    symbolic link at ``out_dir`` is followed (the set goes where it points; the link stays)."""
+    target = followed(Path(out_dir))
     staged = make_temp_dir(target)
     try:
-        yield staged
+        try:
+            yield staged
+        except (DiskFull, OSError) as err:  # name the folder, not a temporary file in it
+            if isinstance(err, DiskFull) or is_disk_full(err):
+                raise DiskFull(target) from None
+            raise
         with folder_lock(target.parent):
             names = {p.name for p in staged.iterdir()}
             foreign = target.is_dir() and any(p.name not in names for p in target.iterdir())

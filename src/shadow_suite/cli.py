@@ -96,6 +96,21 @@ def log_crash(command: str, error: BaseException) -> Path:
     return Path(handle.name)
 
 
+def disk_full(error: BaseException) -> OSError | None:
+    """The full-disk error behind ``error`` (raised by lm-eval, pandas, sqlite ...), if any."""
+    import errno
+    import sqlite3
+
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
+            return seen
+        if isinstance(seen, sqlite3.OperationalError) and "disk is full" in str(seen):
+            return OSError(errno.ENOSPC, str(seen))
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -109,6 +124,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"shadow-suite {args.command}: interrupted; finished work is kept", file=sys.stderr)
         return 130
     except Exception as err:  # last resort: a bug, not bad input
+        full = disk_full(err)
+        if full is not None:
+            from shadow_suite.atomic import DiskFull
+
+            where = full.filename or getattr(args, "out", None) or "the output"
+            print(f"shadow-suite {args.command}: error: {DiskFull(where)}", file=sys.stderr)
+            return 2
         if _debugging():
             raise
         try:

@@ -19,7 +19,11 @@ A stage is finished when its ``stage.json`` (the settings it ran with) exists: e
 into a fresh temporary folder renamed into place with its marker (``shadow_suite.stage``), so a
 killed run leaves nothing half-written. Every stage's marker is checked before any work: a rerun
 with the same settings skips it, one with other settings (another ``--base``, ``--limit``,
-seed...) is refused with one line naming the setting, rather than mixing results.
+seed...) is refused with one line naming the setting, rather than mixing results. The settings
+include each model's identity (a digest of its files, ``shadow_suite.identity``): weights
+replaced in the same folder are another model, refused in one line, or recomputed with
+``--force``; lm-eval's request cache is keyed by the same record, so it never answers for
+other weights.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ from shadow_suite.contract import (
     DATA_ENV,
     DEFAULT_VARIANT_SEED,
     GROUP,
+    ITEMS_ENV,
     METADATA_DATA,
     METADATA_ITEMS,
     METADATA_SEED,
@@ -53,6 +58,7 @@ from shadow_suite.contract import (
 )
 from shadow_suite.errors import ShadowSuiteError
 from shadow_suite.gap.lm_eval_output import parse_model_args
+from shadow_suite.identity import BASE_IDENTITY, MODEL_IDENTITY, identity_of
 from shadow_suite.report.cli import add_card_options, check_card_options, print_pdf
 from shadow_suite.report.schema import Card
 from shadow_suite.stage import STAGE_FILE, StageBusy, StageMismatch, run_stage, stage_is_done
@@ -262,9 +268,19 @@ def check_backend_installed(model: str) -> None:
 
 
 def check_run_arguments(
-    settings: EvalSettings, out: Path, weights: str | None = None, base: str | None = None
+    settings: EvalSettings,
+    out: Path,
+    weights: str | None = None,
+    base: str | None = None,
+    references: Sequence[str | os.PathLike[str]] = (),
+    items_flag: str = "--limit ",
+    evaluate_base: bool = True,
 ) -> None:
     """Everything ``run`` can check before loading a model, each failure one line."""
+    from shadow_suite.lm_eval_args import check_dtype, check_gen_kwargs
+    from shadow_suite.model_folder import check_model_folders
+    from shadow_suite.outputs import check_out_apart
+
     check_writable_dir(out)
     if settings.model not in BACKENDS:
         raise ShadowSuiteError(f"--model {settings.model!r}: use one of {', '.join(BACKENDS)}")
@@ -298,10 +314,20 @@ def check_run_arguments(
         check_model_location("--model_args pretrained=", str(args["pretrained"]))
     check_model_location("--weights", weights)
     check_model_location("--base", base)
+    check_dtype(args)
+    check_gen_kwargs(settings.gen_kwargs)
     check_tasks(settings.tasks, eval_metadata(settings))
-    check_task_data(settings)
+    check_task_data(settings, items_flag)
     if settings.apply_chat_template and settings.model != "local-completions":
         check_chat_template("--model_args pretrained=", str(args["pretrained"]))
+    pretrained = None if settings.model == "local-completions" else str(args["pretrained"])
+    check_out_apart(
+        out,
+        [("--model_args pretrained=", pretrained), ("--weights", weights), ("--base", base),
+         *(("--reference", r) for r in references), ("--data", settings.data_dir)],
+    )  # fmt: skip
+    if settings.model != "local-completions":
+        check_model_folders(settings.model, args, weights, base if evaluate_base else None)
 
 
 def check_chat_template(what: str, where: str, hint: str = "") -> None:
@@ -335,13 +361,14 @@ def benchmarks_evaluated(tasks: Sequence[str]) -> list[str]:
     return [b for b in BENCHMARKS if b in found]
 
 
-def check_task_data(settings: EvalSettings) -> None:
+def check_task_data(settings: EvalSettings, items_flag: str = "--limit ") -> None:
     """Before a model is loaded, one line for data the run cannot use: a ``--limit`` larger
     than a benchmark's split; a train split that few-shot examples are asked from but that
     is not there; and any malformed row of an evaluated split (every split the tasks read is
     read, so checked row by row; from the hub only after one quick request says it answers,
     so that a missing data folder is one line, not half a minute of the datasets library's
-    retries)."""
+    retries). ``items_flag`` names where the sample size came from (``--limit ``, or
+    ``SHADOW_SUITE_ITEMS=``)."""
     from shadow_suite.taskpack.data import (
         MissingSplit,
         hub_unreachable,
@@ -371,14 +398,15 @@ def check_task_data(settings: EvalSettings) -> None:
             n_rows = len(load_split(name, split, data_dir)[0])
             if split == bench.eval_split and settings.items and settings.items > n_rows:
                 raise ShadowSuiteError(
-                    f"--limit {settings.items}: {name}'s evaluated split has only {n_rows} "
-                    f"items; give at most {n_rows}, or no --limit to evaluate the whole split"
+                    f"{items_flag}{settings.items}: {name}'s evaluated split has only {n_rows} "
+                    f"items; give at most {n_rows}, or none to evaluate the whole split"
                 )
         if shots and bench.train_split and data_dir:
             try:
                 load_split(name, bench.train_split, data_dir)
             except MissingSplit:
-                raise ShadowSuiteError(missing_examples(name, shots, 0, data_dir)) from None
+                flag = f"--preset {settings.preset}" if settings.fewshot else "--num_fewshot"
+                raise ShadowSuiteError(missing_examples(name, shots, 0, data_dir, flag)) from None
 
 
 def lm_cache_dir(eval_dir: Path, record: dict[str, Any]) -> Path:
@@ -417,6 +445,29 @@ def task_manager_for(metadata: dict[str, Any]) -> Any:
     return _TASK_MANAGERS[key]
 
 
+FORCE_HINT = "pass --force to recompute it"
+"""How a ``run`` user redoes a stage whose settings or model changed (stage messages)."""
+
+
+def evaluated_identity(settings: EvalSettings) -> str | None:
+    """The identity of the model these settings evaluate: the digest of its local folder;
+    None for a served model or a hub id (``identity.identity_of``)."""
+    if settings.model == "local-completions":
+        return None
+    return identity_of(str(parse_model_args(settings.model_args).get("pretrained")))
+
+
+def eval_record(
+    settings: EvalSettings, extra_record: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """What an eval stage's marker records: the settings and the model's identity."""
+    return {
+        **_jsonable(asdict(settings)),
+        MODEL_IDENTITY: evaluated_identity(settings),
+        **(extra_record or {}),
+    }
+
+
 def run_eval(
     settings: EvalSettings,
     eval_dir: Path,
@@ -424,6 +475,7 @@ def run_eval(
     *,
     extra_record: dict[str, Any] | None = None,
     redo: bool = False,
+    label: str = "eval",
     log: Log | None = None,
 ) -> bool:
     """lm-eval with samples logged into ``eval_dir``; False when it was already done.
@@ -431,9 +483,10 @@ def run_eval(
     ``task_manager``: lm-eval's, built with :func:`eval_metadata` of these settings (default:
     :func:`task_manager_for` builds or reuses one). ``extra_record``: more settings the stage
     marker records (a rerun with other values is refused, or with ``redo`` evaluated again).
+    The marker, and the key of lm-eval's request cache, hold the model's identity too.
     ``log``: where to say what was decided for lm-eval (the batch size on a CPU)."""
-    record = {**_jsonable(asdict(settings)), **(extra_record or {})}
-    if stage_is_done(eval_dir, record, label="eval", redo=redo):
+    record = eval_record(settings, extra_record)
+    if stage_is_done(eval_dir, record, label=label, redo=redo, redo_hint=FORCE_HINT):
         return False
     check_backend(settings)
     show_metadata_warning_once()
@@ -579,9 +632,20 @@ def tasks_with_fewshot(task_manager: Any, names: Sequence[str], fewshot: dict[st
     return built
 
 
-def run_spectra(settings: SpectraSettings, spectra_dir: Path, progress: bool = True) -> bool:
-    record = _jsonable(asdict(settings))
-    if stage_is_done(spectra_dir, record, label="spectra"):
+def spectra_record(settings: SpectraSettings) -> dict[str, Any]:
+    """What a spectra stage's marker records: the settings and both models' identities."""
+    return {
+        **_jsonable(asdict(settings)),
+        MODEL_IDENTITY: identity_of(settings.weights),
+        BASE_IDENTITY: identity_of(settings.base),
+    }
+
+
+def run_spectra(
+    settings: SpectraSettings, spectra_dir: Path, progress: bool = True, redo: bool = False
+) -> bool:
+    record = spectra_record(settings)
+    if stage_is_done(spectra_dir, record, label="spectra", redo=redo, redo_hint=FORCE_HINT):
         return False
     from shadow_suite.spectral import analyze_model, write_result
 
@@ -641,6 +705,8 @@ def run_pipeline(
     evaluate_base: bool = True,
     name: str | None = None,
     task_manager: Any = None,
+    force: bool = False,
+    items_flag: str = "--limit ",
     log: Log | None = None,
 ) -> RunOutcome:
     """Eval (the model, then the base on the same items), then spectra (when the weights can
@@ -649,10 +715,12 @@ def run_pipeline(
 
     ``name``: the model's name on the card (default: from model_args). ``task_manager``:
     lm-eval's, built with ``eval_metadata(settings)``, for callers that run several pipelines
-    (default: one per metadata per process, :func:`task_manager_for`). ``log``: where each
+    (default: one per metadata per process, :func:`task_manager_for`). ``force``: stages
+    whose settings or model identity changed are run again (else refused in one line).
+    ``items_flag``: where ``settings.items`` came from, for messages. ``log``: where each
     stage's header goes, once, as it starts ("[2/4] evaluating the base ...")."""
     root = Path(out)
-    check_run_arguments(settings, root, weights, base)
+    check_run_arguments(settings, root, weights, base, references, items_flag, evaluate_base)
     outcome = RunOutcome(root, root / "eval", None, root / "card")
     base_eval = base_settings(settings, base) if base and evaluate_base else None
     if base_eval is not None and settings.apply_chat_template and base:
@@ -664,15 +732,19 @@ def run_pipeline(
         spectra_settings = SpectraSettings(where, base, spectra_device)
     # every stage is checked before any work: a rerun with other settings (another --base,
     # --limit, seed ...) is refused now, not after an evaluation or as a printed note
-    done = {"eval": stage_is_done(outcome.eval_dir, _jsonable(asdict(settings)), label="eval")}
+    checks = [(outcome.eval_dir, eval_record(settings), "eval")]
     if base_eval is not None:
-        done["base eval"] = stage_is_done(
-            root / "base" / "eval", _jsonable(asdict(base_eval)), label="base eval"
-        )
+        checks.append((root / "base" / "eval", eval_record(base_eval), "base eval"))
     if spectra_settings is not None:
-        done["spectra"] = stage_is_done(
-            root / "spectra", _jsonable(asdict(spectra_settings)), label="spectra"
-        )
+        checks.append((root / "spectra", spectra_record(spectra_settings), "spectra"))
+    done = {
+        label: stage_is_done(folder, record, label=label, redo=force, redo_hint=FORCE_HINT)
+        for folder, record, label in checks
+    }
+    if references:
+        from shadow_suite.report.identity_checks import check_references_early
+
+        check_references_early(references, settings.seed, evaluated_identity(settings))
     headers = stage_headers(settings, name, where, base, done, root)
 
     def header(stage: str) -> None:
@@ -680,7 +752,7 @@ def run_pipeline(
             log(headers[stage])
 
     header("eval")
-    if not run_eval(settings, outcome.eval_dir, task_manager, log=log):
+    if not run_eval(settings, outcome.eval_dir, task_manager, redo=force, log=log):
         outcome.skipped.append("eval")
     refs: list[str | os.PathLike[str]] = []
     if base and evaluate_base and base_eval is None:
@@ -691,7 +763,8 @@ def run_pipeline(
     if base_eval is not None:
         outcome.base_eval_dir = root / "base" / "eval"
         header("base eval")
-        if not run_eval(base_eval, outcome.base_eval_dir, task_manager, log=log):
+        if not run_eval(base_eval, outcome.base_eval_dir, task_manager, redo=force,
+                        label="base eval", log=log):  # fmt: skip
             outcome.skipped.append("base eval")
         run_card(outcome, None, card_dir=root / "base" / "card", eval_dir=outcome.base_eval_dir)
         refs.append(outcome.base_eval_dir)
@@ -704,7 +777,7 @@ def run_pipeline(
         spectra_dir = root / "spectra"
         header("spectra")
         try:
-            if not run_spectra(spectra_settings, spectra_dir, progress):
+            if not run_spectra(spectra_settings, spectra_dir, progress, redo=force):
                 outcome.skipped.append("spectra")
             outcome.spectra_dir = spectra_dir
         except (StageMismatch, StageBusy):
@@ -847,6 +920,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--weights", help="the model's weights when model_args do not say")
     parser.add_argument("--spectra_device", default="auto", help="auto | cpu | cuda")
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="recompute the stages in --out whose settings or model files changed since they "
+        "ran (default: refuse them in one line); unchanged stages are still reused",
+    )
     add_card_options(parser)
     parser.set_defaults(func=_cmd_run)
 
@@ -893,6 +972,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         references=args.reference,
         evaluate_base=not args.no_base_eval,
         name=args.name,
+        force=args.force,
+        items_flag="--limit " if args.limit is not None else f"{ITEMS_ENV}=",
         log=log,
     )
     for note in outcome.notes:

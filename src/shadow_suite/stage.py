@@ -11,6 +11,13 @@ line naming the first setting that differs and how to start over (``StageMismatc
 the caller asks to redo the stage, which then replaces it as a whole. Never a folder holding
 files of two runs.
 
+The settings include the model's identity (``shadow_suite.identity``: a digest of its files),
+so a folder whose weights were replaced is another model, never "already done". A stage also
+leaves ``.NAME.started.json`` (its settings) beside its folder while it runs: a run killed
+midway resumes from its caches, and a rerun on another model is refused in one line before
+it could resume into them. A stage that failed on an error (not an interrupt) removes it:
+there is nothing of it to resume.
+
 Usage::
 
     settings = {"model": "hf", "limit": 5}
@@ -33,6 +40,7 @@ from typing import Any
 
 from shadow_suite import atomic
 from shadow_suite.errors import ShadowSuiteError
+from shadow_suite.identity import IDENTITY_SETTINGS, short
 
 STAGE_FILE = "stage.json"
 
@@ -47,6 +55,13 @@ class StageBusy(ShadowSuiteError):
 
 def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
+
+
+def started_marker(folder: str | os.PathLike[str]) -> Path:
+    """Where a running stage records its settings until it finishes (hidden, beside it; beside
+    the folder a symbolic link points to, where the stage is written)."""
+    path = atomic.followed(Path(folder))
+    return path.parent / f".{path.name}.started.json"
 
 
 def recorded_settings(folder: str | os.PathLike[str]) -> dict[str, Any] | None:
@@ -69,12 +84,26 @@ def recorded_settings(folder: str | os.PathLike[str]) -> dict[str, Any] | None:
 
 
 def first_difference(recorded: Mapping[str, Any], wanted: Mapping[str, Any]) -> str | None:
-    """``"limit: 3 then, 5 now"`` for the first setting that differs, or None."""
-    for key in sorted(set(recorded) | set(wanted)):
+    """``"limit: 3 then, 5 now"`` for the first setting that differs, or None (a model's
+    identity first: when the weights changed, that is what the user must hear)."""
+    keys = sorted(set(recorded) | set(wanted), key=lambda k: (k not in IDENTITY_SETTINGS, k))
+    for key in keys:
         old, new = recorded.get(key), wanted.get(key)
         if old != new:
+            if key in IDENTITY_SETTINGS:
+                then = "not recorded (an older shadow-suite)" if old is None else short(old)
+                return f"{key}: {then} then, {short(new)} now: other weights"
             return f"{key}: {old!r} then, {new!r} now"
     return None
+
+
+def _started_settings(folder: Path) -> dict[str, Any] | None:
+    try:
+        started = json.loads(started_marker(folder).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None  # none, or damaged: our own hidden file, nothing to refuse on
+    settings = started.get("settings") if isinstance(started, dict) else None
+    return settings if isinstance(settings, dict) else None
 
 
 def stage_is_done(
@@ -83,24 +112,38 @@ def stage_is_done(
     *,
     label: str | None = None,
     redo: bool = False,
+    redo_hint: str | None = None,
 ) -> bool:
     """True when ``folder`` holds this stage finished with ``settings``; False when it must run.
 
     Other settings: ``StageMismatch`` (one line: which setting, how to start over), or with
-    ``redo`` False is returned and ``run_stage`` replaces the old stage as a whole."""
+    ``redo`` False is returned and ``run_stage`` replaces the old stage as a whole. A stage
+    interrupted on another model (its identity settings differ) is refused the same way.
+    ``redo_hint``: how the caller's user asks for ``redo`` (``"pass --force"``)."""
     wanted = _jsonable(dict(settings))
     recorded = recorded_settings(folder)
+    name = label or Path(folder).name
+    how = f"{redo_hint}, use another --out," if redo_hint else "use another --out,"
     if recorded is None:
+        started = _started_settings(Path(folder))
+        if started is None or redo:
+            return False
+        changed = {k: started.get(k) for k in IDENTITY_SETTINGS if started.get(k) != wanted.get(k)}
+        if changed:
+            difference = first_difference(changed, {k: wanted.get(k) for k in changed})
+            raise StageMismatch(
+                f"{folder}: an interrupted {name} stage ran on another model ({difference}), "
+                f"and resuming would mix the two; {how} or rerun with that model to resume"
+            )
         return False
     difference = first_difference(recorded, wanted)
     if difference is None:
         return True
     if redo:
         return False
-    name = label or Path(folder).name
     raise StageMismatch(
         f"{folder} holds a finished {name} stage run with other settings ({difference}); "
-        f"use another --out, or remove {folder} to start that stage over"
+        f"{how} or remove {folder} to start that stage over"
     )
 
 
@@ -135,18 +178,26 @@ def run_stage(folder: str | os.PathLike[str], settings: Mapping[str, Any]) -> It
 
     The settings are checked again once the lock is held, so two runs racing into one folder
     cannot both finish (the second is refused with ``StageBusy``)."""
-    target = Path(folder)
+    target = atomic.followed(Path(folder))  # a symlinked stage folder: its target is replaced
     target.parent.mkdir(parents=True, exist_ok=True)
     record = _jsonable(dict(settings))
     with _stage_lock(target):
         _remove_stale(target)
         work = atomic.make_temp_dir(target)
         started = time.perf_counter()
+        running = started_marker(target)
+        atomic.write_text(running, json.dumps({"settings": record}, indent=1) + "\n")
         try:
             yield work
             marker = {"settings": record, "seconds": round(time.perf_counter() - started, 2)}
             atomic.write_text(work / STAGE_FILE, json.dumps(marker, indent=1) + "\n")
             atomic.swap_into_place(work, target)
+            running.unlink(missing_ok=True)
+        except Exception:
+            # an error, not an interrupt: nothing to resume, and the user may now fix the
+            # model folder (its identity changes) without being told it is another model
+            running.unlink(missing_ok=True)
+            raise
         finally:
             if work.exists():
                 shutil.rmtree(work, ignore_errors=True)

@@ -3,6 +3,7 @@ a complete spectra.json of a made-up model."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -80,6 +81,7 @@ def _checkpoint(path: str) -> dict[str, Any]:
         "tensors": 20,
         "dtypes": {"BF16": 20},
         "files": [{"name": "model.safetensors", "bytes": 1000, "sha256": None}],
+        "identity": "sha256:" + hashlib.sha256(path.encode()).hexdigest(),
     }
 
 

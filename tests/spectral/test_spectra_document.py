@@ -44,8 +44,10 @@ def test_round_trip_keeps_every_field(tmp_path: Path) -> None:
 def test_without_base_and_from_before_ancestor(tmp_path: Path) -> None:
     data = spectra_json(base=False)
     del data["ancestor"]  # written before `spectra --against` existed
+    del data["model"]["identity"]  # and before model identities
     document = read_document(_write(tmp_path / "spectra.json", data))
     assert document.base is None and document.ancestor is None
+    assert document.model.identity is None
     assert document.summary.update is None and document.unmatched is None
 
 

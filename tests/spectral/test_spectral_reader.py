@@ -197,3 +197,108 @@ def test_duplicate_tensor_across_shards(tmp_path: Path) -> None:
     save_file(tensors, str(tmp_path / "two.safetensors"))
     with pytest.raises(ShadowSuiteError, match="appears in two shards"):
         _analyze(tmp_path)
+
+
+# -- the safetensors format's rules, as the safetensors library applies them -----------------
+
+_TWO = {
+    "a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
+    "b": {"dtype": "F32", "shape": [1], "data_offsets": [8, 12]},
+}
+
+
+def _entry(dtype: str = "F32", shape: list = [2], offsets: list = [0, 8]) -> dict:  # noqa: B006
+    return {"dtype": dtype, "shape": shape, "data_offsets": offsets}
+
+
+HEADERS: dict[str, tuple[bytes, int]] = {
+    # name: (header bytes, data bytes after it)
+    "valid": (json.dumps(_TWO).encode(), 12),
+    "valid, entries out of order": (json.dumps(dict(reversed(_TWO.items()))).encode(), 12),
+    "valid, padded with spaces": (json.dumps(_TWO).encode() + b"   ", 12),
+    "valid, empty tensor": (json.dumps({"z": _entry(shape=[0], offsets=[0, 0]), "a": _entry()}).encode(), 8),
+    "valid, string metadata": (json.dumps({"__metadata__": {"format": "pt"}, **_TWO}).encode(), 12),
+    "gap between tensors": (json.dumps({"a": _entry(), "b": _entry(shape=[1], offsets=[12, 16])}).encode(), 16),
+    "overlapping tensors": (json.dumps({"a": _entry(), "b": _entry(shape=[1], offsets=[4, 8])}).encode(), 8),
+    "data not starting at 0": (json.dumps({"a": _entry(offsets=[4, 12])}).encode(), 12),
+    "bytes after the last tensor": (json.dumps(_TWO).encode(), 16),
+    "span not the shape's bytes": (json.dumps({"a": _entry(shape=[3])}).encode(), 8),
+    "offsets backwards": (json.dumps({"a": _entry(offsets=[8, 0])}).encode(), 8),
+    "three offsets": (json.dumps({"a": _entry(offsets=[0, 8, 8])}).encode(), 8),
+    "float offset": (json.dumps({"a": _entry(offsets=[0, 8.0])}).encode(), 8),
+    "negative dimension": (json.dumps({"a": _entry(shape=[-2])}).encode(), 8),
+    "unknown dtype": (json.dumps({"a": _entry(dtype="F31")}).encode(), 8),
+    "missing data_offsets": (json.dumps({"a": {"dtype": "F32", "shape": [2]}}).encode(), 8),
+    "metadata not strings": (json.dumps({"__metadata__": {"x": 1}, **_TWO}).encode(), 12),
+    "NUL padding": (json.dumps(_TWO).encode() + b"\0\0", 12),
+    "header not UTF-8": (b'{"\xff": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}', 8),
+    "name given twice": (
+        b'{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, '
+        b'"a": {"dtype": "F32", "shape": [1], "data_offsets": [8, 12]}}',
+        12,
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(HEADERS))
+def test_headers_are_judged_as_the_safetensors_library_judges_them(
+    tmp_path: Path, case: str
+) -> None:
+    """Each header through the real library and through our reader: both accept or both
+    refuse (ours in one line naming the file). One rule more than the library: a name given
+    twice is always refused (the library keeps one entry, which here breaks the offsets)."""
+    from safetensors import safe_open
+
+    header, data = HEADERS[case]
+    path = tmp_path / "model.safetensors"
+    path.write_bytes(len(header).to_bytes(8, "little") + header + b"\0" * data)
+    try:
+        with safe_open(str(path), "pt") as handle:
+            for key in handle.keys():  # noqa: SIM118 (safe_open is no mapping)
+                handle.get_tensor(key)
+        library_accepts = True
+    except Exception:
+        library_accepts = False
+    try:
+        open_checkpoint(tmp_path)
+        ours_accepts = True
+    except ShadowSuiteError as err:
+        ours_accepts = False
+        assert "\n" not in str(err) and str(path) in str(err)
+    assert ours_accepts == library_accepts == case.startswith("valid")
+
+
+def test_index_must_agree_with_its_shards(tmp_path: Path) -> None:
+    folder = save_model(tmp_path / "m", llama_tensors(), shards=2)
+    index_path = folder / "model.safetensors.index.json"
+    index = json.loads(index_path.read_text())
+    weight_map = index["weight_map"]
+    name = next(iter(weight_map))
+    other = next(f for f in set(weight_map.values()) if f != weight_map[name])
+
+    moved = {**weight_map, name: other}  # names the wrong shard for one tensor
+    index_path.write_text(json.dumps({**index, "weight_map": moved}))
+    with pytest.raises(ShadowSuiteError, match=f"lists tensor '{name}' in {other}, but"):
+        open_checkpoint(folder)
+    unlisted = {k: v for k, v in weight_map.items() if k != name}
+    index_path.write_text(json.dumps({**index, "weight_map": unlisted}))
+    with pytest.raises(ShadowSuiteError, match=f"does not list tensor '{name}'"):
+        open_checkpoint(folder)
+    extra = {**weight_map, "ghost.weight": other}
+    index_path.write_text(json.dumps({**index, "weight_map": extra}))
+    with pytest.raises(ShadowSuiteError, match=r"lists tensor 'ghost\.weight'.*does not hold it"):
+        open_checkpoint(folder)
+
+
+def test_a_single_file_beside_an_index_of_other_shards_is_refused(tmp_path: Path) -> None:
+    """transformers loads model.safetensors, vLLM the indexed shards: two models in one
+    folder. An index that names the single file itself is one model, and fine."""
+    folder = save_model(tmp_path / "m", llama_tensors(), shards=2)
+    save_file(llama_tensors(seed=1), str(folder / "model.safetensors"))
+    with pytest.raises(ShadowSuiteError, match="transformers loads the first, vLLM the second"):
+        open_checkpoint(folder)
+    single = save_model(tmp_path / "s", llama_tensors())
+    names = {info.name for info in open_checkpoint(single).tensors}
+    weight_map = dict.fromkeys(names, "model.safetensors")
+    (single / "model.safetensors.index.json").write_text(json.dumps({"weight_map": weight_map}))
+    assert len(open_checkpoint(single).tensors) == len(names)

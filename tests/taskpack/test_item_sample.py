@@ -202,13 +202,13 @@ class _Stop(Exception):
     pass
 
 
-def _run(tmp_path: Path, *extra: str) -> list[str]:
-    return ["run", "--model", "hf", "--model_args", f"pretrained={tmp_path}",
+def _run(tmp_path: Path, *extra: str, model: Path | None = None) -> list[str]:
+    return ["run", "--model", "hf", "--model_args", f"pretrained={model or tmp_path}",
             "--tasks", "shadow_arc_challenge", "--out", str(tmp_path / "out"), *extra]  # fmt: skip
 
 
 def test_run_limit_evaluates_the_sample_and_first_is_lm_evals_limit(
-    benchmark_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    benchmark_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tiny_model: Path
 ) -> None:
     import lm_eval
     import lm_eval.tasks
@@ -226,11 +226,11 @@ def test_run_limit_evaluates_the_sample_and_first_is_lm_evals_limit(
     monkeypatch.setattr(lm_eval.tasks, "TaskManager", lambda **kwargs: kwargs)
     for extra, limit, items in [(["--limit", "8"], None, 8), (["--first", "8"], 8, None)]:
         with pytest.raises(_Stop):
-            main(_run(tmp_path, *extra))
+            main(_run(tmp_path, *extra, model=tiny_model))
         assert seen[-1]["limit"] == limit and seen[-1]["metadata"]["shadow_items"] == items
     monkeypatch.setenv(ITEMS_ENV, "9")
     with pytest.raises(_Stop):
-        main(_run(tmp_path))
+        main(_run(tmp_path, model=tiny_model))
     assert seen[-1]["limit"] is None and seen[-1]["metadata"]["shadow_items"] == 9
 
 

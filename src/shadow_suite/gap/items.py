@@ -119,10 +119,36 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.astype(COLUMNS).reset_index(drop=True)
 
 
-def write_items(items: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
-    """Write the table to ``path`` atomically (``atomic.write_with``)."""
-    table = _typed(items)
-    return write_with(path, lambda handle: table.to_parquet(handle, index=False))
+IDENTITY_KEY = b"shadow_suite.model_identity"
+"""Parquet file metadata: the identity of the model whose answers the file holds."""
+
+
+def write_items(
+    items: pd.DataFrame, path: str | os.PathLike[str], model_identity: str | None = None
+) -> Path:
+    """Write the table to ``path`` atomically (``atomic.write_with``); ``model_identity``
+    (``shadow_suite.identity``) goes into the file's metadata, so that items copied beside
+    another model's card are recognised as not that model's."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(_typed(items), preserve_index=False)
+    if model_identity is not None:
+        metadata = {**(table.schema.metadata or {}), IDENTITY_KEY: model_identity.encode()}
+        table = table.replace_schema_metadata(metadata)
+    return write_with(path, lambda handle: pq.write_table(table, handle))
+
+
+def items_identity(path: str | os.PathLike[str]) -> str | None:
+    """The model identity an ``items.parquet`` records (None: not recorded, an older file)."""
+    import pyarrow.parquet as pq
+
+    try:
+        metadata = pq.read_schema(path).metadata or {}
+    except Exception as err:  # pyarrow raises several kinds for a damaged file
+        raise ShadowSuiteError(f"{path}: not a readable Parquet file ({err})") from None
+    value = metadata.get(IDENTITY_KEY)
+    return None if value is None else value.decode("utf-8", "replace")
 
 
 def read_items(path: str | os.PathLike[str]) -> pd.DataFrame:
@@ -151,6 +177,42 @@ def read_items(path: str | os.PathLike[str]) -> pd.DataFrame:
         None if v is None else [float(x) for x in np.asarray(v)] for v in frame["loglikelihoods"]
     ]
     try:
-        return _typed(frame)
+        frame = _typed(frame)
     except (TypeError, ValueError) as err:
         raise ShadowSuiteError(f"{path}: a column has the wrong type ({err})") from None
+    check_item_numbers(frame, str(path))
+    return frame
+
+
+def check_item_numbers(frame: pd.DataFrame, source: str) -> None:
+    """Numbers no model can have produced, refused in one line naming the file, task, item
+    and column: a gold or chosen option outside the item's options, a log-likelihood that is
+    NaN or infinite or one per option no more, and ``correct`` that contradicts the chosen and
+    gold options (a hand-edited or damaged file would otherwise be scored as it says)."""
+    for row in frame.itertuples(index=False):
+        where = f"{source}: {row.task}, item {row.shadow_id}"
+        n_options = int(row.n_options)
+        if n_options < 0:
+            raise ShadowSuiteError(f"{where}: n_options is {n_options}")
+        if n_options == 0:
+            continue  # generation: no options, no log-likelihoods
+        for column in ("gold", "chosen"):
+            value = int(getattr(row, column))
+            if not (value == -1 or 0 <= value < n_options):
+                raise ShadowSuiteError(
+                    f"{where}: {column} is {value}, outside the item's {n_options} options"
+                )
+        lls = row.loglikelihoods
+        if lls is not None:
+            if len(lls) != n_options:
+                raise ShadowSuiteError(
+                    f"{where}: {len(lls)} log-likelihoods for {n_options} options"
+                )
+            bad = next((x for x in lls if not np.isfinite(x)), None)
+            if bad is not None:
+                raise ShadowSuiteError(f"{where}: a log-likelihood is {bad}")
+        if row.gold >= 0 and row.chosen >= 0 and int(row.correct) != int(row.chosen == row.gold):
+            raise ShadowSuiteError(
+                f"{where}: correct is {int(row.correct)} but the chosen option {int(row.chosen)} "
+                f"{'is' if row.chosen == row.gold else 'is not'} the gold {int(row.gold)}"
+            )

@@ -128,6 +128,9 @@ class EvalResults:
     tasks: dict[str, TaskSamples]
     statuses: list[TaskStatus] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    model_identity: str | None = None
+    """The evaluated model's identity (``shadow_suite.identity``) as the eval stage marker of
+    ``shadow-suite run`` recorded it; None for plain lm_eval output (nothing recorded it)."""
 
 
 def _load_json(path: Path) -> Any:
@@ -362,7 +365,9 @@ def read_samples(path: Path, results_path: Path, task: str, run_date: float) -> 
             raise ShadowSuiteError(f"{where}: shadow_id {item_id!r} appears twice")
         scores[item_id] = float(value)
         n_choices[item_id] = _n_choices(line)
-        detail = _detail(line, metric, n_choices[item_id], bool(value))
+        detail = _detail(
+            line, metric, n_choices[item_id], bool(value), f"{where}: {task}, item {item_id}"
+        )
         if detail is not None:
             details[item_id] = detail
     if meta is None:
@@ -408,37 +413,48 @@ def _continuations(line: dict[str, Any]) -> list[str] | None:
     return out
 
 
-def _gold_index(target: Any, choices: list[str] | None) -> int:
+def _gold_index(target: Any, choices: list[str] | None) -> int | None:
+    """The gold option a sample's target names: an index (maybe out of range, which the
+    caller refuses), or None when the target names no option (a foreign run)."""
     if isinstance(target, bool):
-        return -1
+        return None
     if isinstance(target, int):
         return target
     if isinstance(target, str):
         text = target.strip()
-        if text.isdecimal():
+        if text.lstrip("-").isdecimal():
             return int(text)
         if choices is not None:
             stripped = [c.strip() for c in choices]
             if text in stripped:
                 return stripped.index(text)
-    return -1
+    return None
 
 
-def _multiple_input_gold(doc: Any) -> int:
-    """Gold option of a WinoGrande-form document ("answer" is "1" or "2"); -1 if unknown."""
+def _multiple_input_gold(doc: Any, where: str) -> int | None:
+    """Gold option of a WinoGrande-form document ("answer" is "1" or "2"); None when the
+    document is not of that form; one line when its answer is neither."""
     from shadow_suite.taskpack.variants.render import winogrande_gold
 
+    if not isinstance(doc, dict) or "option1" not in doc:
+        return None
     try:
-        return winogrande_gold(doc) if isinstance(doc, dict) and "option1" in doc else -1
-    except (KeyError, TypeError):  # an answer other than "1"/"2": not known
-        return -1
+        return winogrande_gold(doc)
+    except (KeyError, TypeError, ValueError):
+        raise ShadowSuiteError(
+            f"{where}: doc field 'answer' is {doc.get('answer')!r}, expected '1' or '2'"
+        ) from None
 
 
-def _detail(line: dict[str, Any], metric: str, n_options: int, correct: bool) -> ItemDetail | None:
+def _detail(
+    line: dict[str, Any], metric: str, n_options: int, correct: bool, where: str = "sample"
+) -> ItemDetail | None:
     """The chosen option of a multiple-choice item, recomputed as lm-eval does (argmax of the
     log-likelihoods, per character of the option for acc_norm) and checked against the
     logged score; the filtered answer of a generation item. None when the samples do not
-    carry what is needed (an older or foreign run)."""
+    carry what is needed (an older or foreign run). Numbers that cannot be right are one
+    line naming ``where`` (file, line, task, item): a NaN or infinite log-likelihood, a gold
+    outside the options, a logged score the log-likelihoods contradict."""
     if n_options == 0:
         resp = line.get("filtered_resps")
         extracted = resp[0] if isinstance(resp, list) and resp else resp
@@ -454,10 +470,15 @@ def _detail(line: dict[str, Any], metric: str, n_options: int, correct: bool) ->
     if not isinstance(filtered, list) or len(filtered) != n_options:
         return None
     lls = []
-    for pair in filtered:
+    for option, pair in enumerate(filtered):
         value = _float(pair[0] if isinstance(pair, list | tuple) and pair else pair)
         if value is None:
             return None
+        if not np.isfinite(value):
+            raise ShadowSuiteError(
+                f"{where}: log-likelihood of option {option} is {value} (filtered_resps); a "
+                "model with NaN or infinite outputs has no answers to score: check its weights"
+            )
         lls.append(value)
     continuations = _continuations(line)
     if continuations is not None and len(set(continuations)) == 1 and n_options > 1:
@@ -465,11 +486,15 @@ def _detail(line: dict[str, Any], metric: str, n_options: int, correct: bool) ->
         # and every request shares one continuation, which is also the logged target, so
         # the target names no option; the gold is the doc's answer, as lm-eval's
         # doc_to_text computes it (reading the target gave option 0 for every item)
-        gold = _multiple_input_gold(line.get("doc"))
+        gold = _multiple_input_gold(line.get("doc"), where)
     else:
         gold = _gold_index(line.get("target"), continuations)
-    if not 0 <= gold < n_options:
+    if gold is None:
         return None
+    if not 0 <= gold < n_options:
+        raise ShadowSuiteError(
+            f"{where}: gold option {gold} (target) is outside the item's {n_options} options"
+        )
     values = np.asarray(lls)
     if metric == "acc_norm":
         if continuations is None:
@@ -484,7 +509,12 @@ def _detail(line: dict[str, Any], metric: str, n_options: int, correct: bool) ->
         picks = [int(np.argmax(values / np.asarray(lengths))) for lengths in candidates]
     else:
         picks = [int(np.argmax(values))]
-    chosen = next((p for p in picks if (p == gold) == correct), -1)
+    chosen = next((p for p in picks if (p == gold) == correct), None)
+    if chosen is None:
+        raise ShadowSuiteError(
+            f"{where}: {metric} is {int(correct)} but the log-likelihoods choose option "
+            f"{picks[0]} and the gold is {gold}; the logged score contradicts them"
+        )
     return ItemDetail(chosen, gold, tuple(lls), None, None)
 
 
@@ -509,6 +539,32 @@ def _check_same_model(runs: Sequence[RunInfo]) -> None:
                 )
 
 
+def recorded_identity(files: Sequence[Path]) -> str | None:
+    """The model identity recorded by the eval stage markers (``stage.json`` of ``shadow-suite
+    run``, the folder above lm-eval's per-model folder) of these results files: one value
+    when every file has it; None when any lacks one. Two values: one line, two models."""
+    from shadow_suite.identity import MODEL_IDENTITY, short
+    from shadow_suite.stage import STAGE_FILE, recorded_settings
+
+    found: dict[str | None, Path] = {}
+    for path in files:
+        folder = next((d for d in path.parents[:2] if (d / STAGE_FILE).is_file()), None)
+        try:
+            settings = recorded_settings(folder) if folder is not None else None
+        except ShadowSuiteError:  # another tool's stage.json, or a damaged one: unknown
+            settings = None
+        value = settings.get(MODEL_IDENTITY) if settings else None
+        found.setdefault(value if isinstance(value, str) else None, path)
+    known = sorted(k for k in found if k is not None)
+    if len(known) > 1:
+        a, b = known[:2]
+        raise ShadowSuiteError(
+            f"results of two models: {found[a]} records model identity {short(a)}, {found[b]} "
+            f"{short(b)}; give one model's runs"
+        )
+    return known[0] if known and None not in found else None
+
+
 def _known_variants(benchmark: str) -> list[str]:
     try:
         from shadow_suite.taskpack.variants import VARIANTS  # written in parallel; optional here
@@ -529,6 +585,7 @@ def load_results(paths: Iterable[str | Path]) -> EvalResults:
             raise ShadowSuiteError(f"{path}: not an lm-eval results file (not an object)")
     runs = [_run_info(p, d) for p, d in loaded]
     _check_same_model(runs)
+    identity = recorded_identity(files)
 
     statuses: list[TaskStatus] = []
     warnings: list[str] = []
@@ -639,4 +696,6 @@ def load_results(paths: Iterable[str | Path]) -> EvalResults:
     sources = {r.model_source for r in runs}
     if len(sources) > 1:
         warnings.append(f"runs used different backends ({', '.join(sorted(sources))})")
-    return EvalResults(runs=runs, tasks=tasks, statuses=statuses, warnings=warnings)
+    return EvalResults(
+        runs=runs, tasks=tasks, statuses=statuses, warnings=warnings, model_identity=identity
+    )

@@ -20,6 +20,8 @@ class ReferenceItems:
     source: str
     n_shot: dict[str, int] = field(default_factory=dict)
     tokenizer: str | None = None
+    model_identity: str | None = None
+    """The reference model's identity (``shadow_suite.identity``), when one was recorded."""
 
 
 @dataclass

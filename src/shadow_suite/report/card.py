@@ -24,10 +24,15 @@ from shadow_suite.error_rates import shipped_error_rates
 from shadow_suite.errors import ShadowSuiteError
 from shadow_suite.gap import analyse, load_results
 from shadow_suite.gap.defaults import ALPHA, DEFAULT_BOOTSTRAP_SEED, DEFAULT_N_BOOT
-from shadow_suite.gap.items import ITEMS_FILE, items_from_results, write_items
+from shadow_suite.gap.items import ITEMS_FILE, items_from_results, items_identity, write_items
 from shadow_suite.gap.lm_eval_output import EvalResults
 from shadow_suite.gap.pairwise import originals_against_references
 from shadow_suite.gap.records import ReferenceItems
+from shadow_suite.report.identity_checks import (
+    check_items_identity,
+    check_spectra_model,
+    distinct_references,
+)
 from shadow_suite.report.schema import (
     SCHEMA,
     SCHEMA_VERSION,
@@ -74,9 +79,14 @@ def card_from_results(
     provenance and spectra; ``name`` replaces the model's name in the title (``--name``)."""
     items = items_from_results(results)
     target_tokenizer = next((r.tokenizer for r in results.runs if r.tokenizer), None)
-    extra_warnings = []
     for ref in references:
         check_reference(items, ref, _n_shot(results))
+    # one model per card: references that are other models, each counted once
+    folders = [p for r in results.runs for p in Path(r.results_file).parents[:2]]
+    references, extra_warnings = distinct_references(
+        references, items, results.model_identity, folders
+    )
+    for ref in references:
         if ref.tokenizer and target_tokenizer and ref.tokenizer != target_tokenizer:
             extra_warnings.append(
                 f"reference {ref.name} uses another tokenizer (special tokens differ): its "
@@ -98,11 +108,12 @@ def card_from_results(
         n_shot.update(run.n_shot)
         versions.update(run.task_versions)
     base: BaseModelInfo | None = None
+    base_identity = spectral.base_identity if spectral is not None else None
     if base_model:
-        base = BaseModelInfo(base_model, "argument")
+        base = BaseModelInfo(base_model, "argument", base_identity)
     elif spectral is not None and spectral.base_path:
         # with --against the spectra's "base" is a sibling; the model's base is the ancestor
-        base = BaseModelInfo(spectral.ancestor_path or spectral.base_path, "spectra")
+        base = BaseModelInfo(spectral.ancestor_path or spectral.base_path, "spectra", base_identity)
     return Card(
         schema=SCHEMA,
         schema_version=SCHEMA_VERSION,
@@ -120,6 +131,7 @@ def card_from_results(
             fewshot_as_multiturn=latest.fewshot_as_multiturn
             if latest.chat_template_applied
             else None,
+            identity=results.model_identity,
         ),
         base_model=base,
         provenance=Provenance(
@@ -252,12 +264,17 @@ def load_reference(path: str | os.PathLike[str]) -> ReferenceItems:
                 f"reference {card_file.parent}: card has no items.parquet beside it; "
                 "regenerate it with `shadow-suite report`"
             )
+        items_file = card_file.parent / ITEMS_FILE
+        check_items_identity(
+            card.model.identity, items_identity(items_file), f"reference {card_file.parent}"
+        )
         return ReferenceItems(
             name=card.model.name,
             items=card.items,
             source=str(card_file.parent),
             n_shot=dict(card.provenance.n_shot),
             tokenizer=None,
+            model_identity=card.model.identity,
         )
     results = load_results([folder])
     return ReferenceItems(
@@ -266,6 +283,7 @@ def load_reference(path: str | os.PathLike[str]) -> ReferenceItems:
         source=str(folder),
         n_shot=_n_shot(results),
         tokenizer=next((r.tokenizer for r in results.runs if r.tokenizer), None),
+        model_identity=results.model_identity,
     )
 
 
@@ -288,6 +306,12 @@ def build_card(
     if spectra is not None:
         spectral = load_spectral_section(
             Path(spectra), None if base_spectra is None else Path(base_spectra)
+        )
+        check_spectra_model(  # one model per card: the spectra are the evaluated model's
+            results.model_identity,
+            results.runs[-1].model_args.get("pretrained"),
+            spectral.model_identity,
+            str(spectra),
         )
     elif base_spectra is not None:
         raise ShadowSuiteError("--base-spectra needs --spectra (the model's own spectra)")
@@ -313,7 +337,7 @@ def write_card(card: Card, out_dir: str | os.PathLike[str]) -> CardPaths:
     out = Path(out_dir)
     paths = CardPaths(out / "card.json", out / "card.html", out / "card.md", out / ITEMS_FILE)
     if card.items is not None:
-        write_items(card.items, paths.items)
+        write_items(card.items, paths.items, card.model.identity)
     write_text_atomic(paths.json, card_json(card))
     write_text_atomic(paths.html, render_html(card))
     write_text_atomic(paths.markdown, render_markdown(card))

@@ -7,7 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from shadow_suite.gap.defaults import DEFAULT_BOOTSTRAP_SEED, DEFAULT_N_BOOT
+from shadow_suite.outputs import check_out_apart
 from shadow_suite.report.pdf import DEFAULT_PAPER, PAPERS
+
+MAX_N_BOOT = 1_000_000
+"""More resamples than this change no digit a card shows, and cost memory by the gigabyte."""
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -185,6 +189,16 @@ def run_report(args: argparse.Namespace) -> int:
 
     if args.n_boot < 100:
         raise ShadowSuiteError(f"--n-boot {args.n_boot}: use at least 100 resamples")
+    if args.n_boot > MAX_N_BOOT:
+        # the bootstrap holds n_boot x items draws in memory: 1e11 asked for 1.46 TiB
+        raise ShadowSuiteError(f"--n-boot {args.n_boot}: use at most {MAX_N_BOOT:,} resamples")
+    if not 0 <= args.seed < 2**63:
+        raise ShadowSuiteError(f"--seed {args.seed}: give a whole number from 0 to 2**63 - 1")
+    check_out_apart(
+        args.out,
+        [*(("RESULTS_DIR", r) for r in args.results), *(("--reference", r) for r in args.reference),
+         ("--spectra", args.spectra), ("--base-spectra", args.base_spectra)],
+    )  # fmt: skip
     browser = check_card_options(args)
     card = build_card(
         args.results,
@@ -207,6 +221,11 @@ def run_report(args: argparse.Namespace) -> int:
 def run_compare(args: argparse.Namespace) -> int:
     from shadow_suite.report.compare import write_comparison
 
+    check_out_apart(
+        args.out,
+        [*(("CARD", c) for c in args.cards), *(("--reference", r) for r in args.reference),
+         *(("--spectra", x) for x in args.spectra), ("--ancestor-spectra", args.ancestor_spectra)],
+    )  # fmt: skip
     browser = check_card_options(args)
     paths = write_comparison(
         args.cards,
@@ -234,6 +253,11 @@ def _footprint_args(args: argparse.Namespace) -> dict[str, Any]:
 
 def run_footprint(args: argparse.Namespace) -> int:
     from shadow_suite.report.footprint import write_footprint
+
+    check_out_apart(
+        args.out,
+        [*(("SPECTRA", x) for x in args.spectra), ("--base-spectra", args.base_spectra)],
+    )
 
     paths = write_footprint(args.spectra, args.out, **_footprint_args(args))
     for path in (paths.html, paths.csv, paths.parquet):

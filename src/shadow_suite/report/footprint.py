@@ -36,6 +36,7 @@ import pandas as pd
 
 from shadow_suite import atomic
 from shadow_suite.errors import ShadowSuiteError
+from shadow_suite.identity import same_checkpoint
 from shadow_suite.numbers import finite_or_none
 from shadow_suite.report import svg
 from shadow_suite.report.html import CSS
@@ -140,15 +141,12 @@ def _unique(labels: list[str]) -> list[str]:
     return out
 
 
-def _checkpoint_id(doc: CheckpointRecord | None) -> tuple[str, ...]:
-    """Identity of a checkpoint: its files' SHA-256 when all were hashed, else its path."""
-    if doc is None:
-        return ("<none>",)
-    hashes = [f.sha256 for f in doc.files]
-    strings = [h for h in hashes if h is not None]
-    if hashes and len(strings) == len(hashes):
-        return tuple(sorted(strings))
-    return (doc.path,)
+def _same(a: CheckpointRecord | None, b: CheckpointRecord | None) -> bool:
+    """Whether two records are one checkpoint: by model identity (``shadow_suite.identity``),
+    for older documents by their files' SHA-256 when all were hashed, else by path."""
+    if a is None or b is None:
+        return a is b
+    return same_checkpoint(a, b)
 
 
 def _describe(doc: CheckpointRecord | None) -> str:
@@ -192,14 +190,14 @@ def family(
     first = members[0]
     ancestor = first.base
     for member in members[1:]:
-        if _checkpoint_id(member.base) != _checkpoint_id(ancestor):
+        if not _same(member.base, ancestor):
             raise ShadowSuiteError(
                 f"{member.source}: measured against {_describe(member.base)}, "
                 f"not the ancestor {_describe(ancestor)} of {first.source}"
             )
     if base_spectra is not None:
         source, document, table = _load(base_spectra)
-        if _checkpoint_id(document.model) != _checkpoint_id(ancestor):
+        if not _same(document.model, ancestor):
             raise ShadowSuiteError(
                 f"{source}: spectra of {_describe(document.model)}, not of the "
                 f"ancestor {_describe(ancestor)}"

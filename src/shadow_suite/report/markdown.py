@@ -15,8 +15,11 @@ from shadow_suite.report.text import method_notes, num
 
 
 def md_escape(text: str) -> str:
+    # "](" too: a model name such as "[x](https://...)" or "![x](...)" would otherwise be a
+    # live link or image in card.md ("]\(" shows the same characters and links nothing)
     return (
         str(text)
+        .replace("](", "]\\(")
         .replace("&", "&amp;")
         .replace("<", "&lt;")
         .replace(">", "&gt;")

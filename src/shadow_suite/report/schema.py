@@ -52,6 +52,9 @@ class ModelInfo:
     None: the results file does not say (older lm-eval)."""
     fewshot_as_multiturn: bool | None = None
     """With a chat template: whether few-shot examples were chat turns (lm-eval's flag)."""
+    identity: str | None = None
+    """``sha256:...``: the digest of the evaluated model's files (``shadow_suite.identity``)
+    as ``shadow-suite run`` recorded it; None for plain lm_eval output and older cards."""
 
 
 @dataclass
@@ -60,6 +63,8 @@ class BaseModelInfo:
     """The model this one was fine-tuned from (given by the user or the spectra file)."""
     source: str
     """Where the name came from: 'argument', 'spectra' or 'base-spectra'."""
+    identity: str | None = None
+    """The base's model identity as its spectra recorded it; None when unknown."""
 
 
 @dataclass
@@ -150,6 +155,11 @@ class SpectralSection:
     ancestor_path: str | None = None
     """With ``spectra --base A --against B``: A, the model's base; ``base_path`` is then the
     sibling B the updates are measured against. None otherwise (and in older cards)."""
+    model_identity: str | None = None
+    """The analysed model's identity (``spectra.json``); the card's model must have it."""
+    base_identity: str | None = None
+    """The identity of the model's base (the ancestor with ``spectra --against``); None: no
+    base, or spectra written before identities."""
 
 
 @dataclass
@@ -233,7 +243,10 @@ def card_from_dict(data: Any, source: str = "card") -> Card:
             f"{source}: card schema version {version} is newer than this shadow-suite "
             f"supports ({SCHEMA_VERSION}); upgrade shadow-suite"
         )
-    card = from_json(Card, data, Path(source).name)
+    from shadow_suite.report.ranges import check_card_ranges
+
+    check_card_ranges(data, source)
+    card = from_json(Card, data, source)  # the whole path: compare reads several cards
     return card
 
 

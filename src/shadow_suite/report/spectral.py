@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from shadow_suite.errors import ShadowSuiteError
+from shadow_suite.identity import same_checkpoint, short
 from shadow_suite.numbers import finite_or_none
 from shadow_suite.report.schema import LayerSeries, MatrixSpectrum, SpectralSection
 from shadow_suite.spectral.document import (
@@ -145,6 +147,7 @@ def spectral_section(
     if base_spectra is not None:
         base_series = _by_layer(_document(base_spectra, "base spectra").summary.by_kind_layer)
     mean = summary.model.mean
+    measured_against = document.ancestor or document.base  # the model's base
     return SpectralSection(
         source=source,
         spectra_schema_version=document.schema_version,
@@ -167,7 +170,23 @@ def spectral_section(
         else _layer_total(update.by_layer, lambda row: row.update_effective_rank_entropy),
         top_changed=top_changed,
         notes=notes,
+        model_identity=document.model.identity,
+        base_identity=measured_against.identity if measured_against is not None else None,
     )
+
+
+def check_base_spectra(document: SpectraDocument, base: SpectraDocument, source: str) -> None:
+    """``--base-spectra`` must be the spectra of the model's base: the checkpoint the
+    model's updates were measured against (with ``--against``, the ancestor)."""
+    measured_against = document.ancestor or document.base
+    if measured_against is None:
+        return  # spectra without a base: the base is only a name the user gives
+    if not same_checkpoint(base.model, measured_against):
+        raise ShadowSuiteError(
+            f"--base-spectra {source} are the spectra of {base.model.path} (identity "
+            f"{short(base.model.identity)}), not of the base {measured_against.path} the "
+            f"model was measured against ({short(measured_against.identity)})"
+        )
 
 
 def load_spectral_section(path: str | Path, base_path: str | Path | None = None) -> SpectralSection:
@@ -176,6 +195,8 @@ def load_spectral_section(path: str | Path, base_path: str | Path | None = None)
     document = read_document(path)
     weights, _ = read_singular_values(path, document)
     base = read_document(base_path) if base_path is not None else None
+    if base is not None:
+        check_base_spectra(document, base, str(base_path))
     return spectral_section(
         document,
         source=document_path(path).name,

@@ -71,11 +71,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     from shadow_suite.atomic import check_writable_dir
+    from shadow_suite.outputs import check_out_apart
     from shadow_suite.spectral.engine import analyze_model
     from shadow_suite.spectral.result import write_result
 
     out = Path(args.out) if args.out else Path(f"spectra-{Path(args.model).name}")
     check_writable_dir(out)  # before any compute: an unwritable --out would lose it all
+    check_out_apart(
+        out, [("MODEL_DIR", args.model), ("--base", args.base), ("--against", args.against)]
+    )
     if not args.no_cache and args.cache_dir != "default":
         check_writable_dir(args.cache_dir, "--cache-dir")
     result = analyze_model(

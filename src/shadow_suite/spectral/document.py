@@ -86,6 +86,10 @@ class CheckpointRecord:
     dtypes: Mapping[str, int]
     """safetensors dtype (BF16, F32, ...) -> number of tensors."""
     files: tuple[FileRecord, ...]
+    identity: str | None = None
+    """``sha256:...``: the checkpoint's model identity (``shadow_suite.identity``), the same
+    digest a card and a run's stage markers record for this folder; None in files written
+    before identities."""
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,9 @@ decomposed, so disk and compute overlap; at most two tensors are in memory at an
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import platform
 import re
-import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -27,6 +25,7 @@ import pandas as pd
 
 from shadow_suite import __version__
 from shadow_suite.errors import ShadowSuiteError
+from shadow_suite.identity import file_hashes, model_identity
 from shadow_suite.numbers import finite_or_none
 from shadow_suite.spectral import cache as cache_mod
 from shadow_suite.spectral.document import (
@@ -156,10 +155,15 @@ def _package_versions() -> dict[str, str]:
     return versions
 
 
-def _file_sha256(paths: list[Path], out: dict[Path, str]) -> None:
-    for path in paths:
-        with path.open("rb") as handle:
-            out[path] = hashlib.file_digest(handle, "sha256").hexdigest()
+def _identities(
+    checkpoints: list[Checkpoint], hash_files: bool
+) -> tuple[dict[Path, str], dict[Path, str]]:
+    """Each checkpoint's model identity (by its folder) and, with ``hash_files``, each weight
+    file's SHA-256: both from ``shadow_suite.identity``'s cache, so only a file not seen
+    before (or changed since) is read."""
+    identities = {ckpt.root: model_identity(ckpt.root).digest for ckpt in checkpoints}
+    files = [path for ckpt in checkpoints for path in ckpt.files]
+    return identities, (file_hashes(files) if hash_files else {})
 
 
 def _plan(
@@ -386,7 +390,9 @@ def _row(info: TensorInfo) -> dict[str, Any]:
     }
 
 
-def _checkpoint_doc(ckpt: Checkpoint, hashes: dict[Path, str]) -> CheckpointRecord:
+def _checkpoint_doc(
+    ckpt: Checkpoint, hashes: dict[Path, str], identities: dict[Path, str]
+) -> CheckpointRecord:
     dtypes: dict[str, int] = {}
     for info in ckpt.tensors:
         dtypes[info.dtype] = dtypes.get(info.dtype, 0) + 1
@@ -403,6 +409,7 @@ def _checkpoint_doc(ckpt: Checkpoint, hashes: dict[Path, str]) -> CheckpointReco
         tensors=len(ckpt.tensors),
         dtypes=dtypes,
         files=tuple(FileRecord(p.name, p.stat().st_size, hashes.get(p)) for p in ckpt.files),
+        identity=identities.get(ckpt.root),
     )
 
 
@@ -474,16 +481,11 @@ def analyze_model(
     if not jobs:
         raise ShadowSuiteError(_nothing_selected(model, modules, skipped))
 
-    hashes: dict[Path, str] = {}
-    hasher = None
-    if hash_files:
-        files = [
-            *model.files,
-            *(base.files if base is not None else ()),
-            *(ancestor.files if ancestor is not None else ()),
-        ]
-        hasher = threading.Thread(target=_file_sha256, args=(files, hashes), daemon=True)
-        hasher.start()
+    # identities (and file hashes) in the background, overlapping the first decompositions
+    checkpoints = [c for c in (model, base, ancestor) if c is not None]
+    hashing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spectral-identity")
+    hashed = hashing.submit(_identities, checkpoints, hash_files)
+    hashing.shutdown(wait=False)
 
     rows: list[dict[str, Any]] = []
     for item in skipped:
@@ -563,8 +565,7 @@ def analyze_model(
         if blas_limits is not None:  # before torch: it also recorded OpenMP's (pinned) count
             blas_limits.restore_original_limits()
         torch.set_num_threads(threads)
-    if hasher is not None:
-        hasher.join()
+    identities, hashes = hashed.result()  # an unreadable file: its one line, now
 
     table = _table(rows, base is not None)
     summary = summarize(table, update_singular)
@@ -573,9 +574,9 @@ def analyze_model(
     analysed = int((table["status"] == "ok").sum())
     document = SpectraDocument(
         created=datetime.now(UTC).isoformat(timespec="seconds"),
-        model=_checkpoint_doc(model, hashes),
-        base=_checkpoint_doc(base, hashes) if base is not None else None,
-        ancestor=_checkpoint_doc(ancestor, hashes) if ancestor is not None else None,
+        model=_checkpoint_doc(model, hashes, identities),
+        base=_checkpoint_doc(base, hashes, identities) if base is not None else None,
+        ancestor=_checkpoint_doc(ancestor, hashes, identities) if ancestor is not None else None,
         method=Method(
             singular_values="float64 Gram matrix of the short side + eigvalsh"
             if method == "gram"

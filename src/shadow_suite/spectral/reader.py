@@ -11,6 +11,7 @@ opts in, and then loaded with ``torch.load(weights_only=True)``.
 from __future__ import annotations
 
 import json
+import math
 import os
 import struct
 from collections.abc import Callable
@@ -50,6 +51,8 @@ DTYPES: dict[str, tuple[float, str]] = {
 SIGNIFICAND_BITS: dict[str, int] = {"F64": 53, "F32": 24, "F16": 11, "BF16": 8}
 
 MAX_HEADER_BYTES = 100_000_000  # the safetensors library's own limit
+SAFETENSORS_SINGLE = "model.safetensors"
+SAFETENSORS_INDEX = "model.safetensors.index.json"
 
 # Suffixes of quantization side tensors (GPTQ/AWQ/bitsandbytes/fp8): never real weights.
 _QUANT_SUFFIXES = (
@@ -118,8 +121,39 @@ def _constant(value: Any) -> Callable[[], Any]:
     return lambda: value
 
 
+def _unique_names(path: Path) -> Callable[[list[tuple[str, Any]]], dict[str, Any]]:
+    """A JSON object hook that refuses a name given twice (``json`` would keep the last one,
+    so one tensor's bytes could be read under another's name)."""
+
+    def build(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, value in pairs:
+            if name in out:
+                raise ShadowSuiteError(f"{path}: corrupt safetensors header (name {name!r} twice)")
+            out[name] = value
+        return out
+
+    return build
+
+
+def _whole_numbers(value: Any, length: int | None = None) -> list[int] | None:
+    """``value`` as a list of non-negative integers (of ``length``), else None."""
+    if not isinstance(value, list) or (length is not None and len(value) != length):
+        return None
+    if not all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in value):
+        return None
+    return list(value)
+
+
 def _parse_header(path: Path) -> list[TensorInfo]:
-    """Validate a safetensors file's header against its size and list its tensors."""
+    """Validate a safetensors file as the safetensors library does and list its tensors.
+
+    Every rule of the format: an 8-byte little-endian header length within the library's
+    limit and the file; a UTF-8 JSON object; ``__metadata__`` mapping strings to strings;
+    per tensor a known dtype, a shape of whole numbers and two ``data_offsets`` whose span is
+    exactly the shape's bytes; the spans, in order, tile the data buffer from its first byte
+    to its last with no gap and no overlap. One rule more than the library: a name given
+    twice is refused (the library keeps one of the two entries)."""
     size = path.stat().st_size
     with path.open("rb") as handle:
         head = handle.read(8)
@@ -133,39 +167,58 @@ def _parse_header(path: Path) -> list[TensorInfo]:
             )
         raw = handle.read(header_len)
     try:
-        header = json.loads(raw)
+        header = json.loads(raw.decode("utf-8"), object_pairs_hook=_unique_names(path))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise ShadowSuiteError(f"{path}: corrupt safetensors header ({err})") from None
     if not isinstance(header, dict):
         raise ShadowSuiteError(f"{path}: corrupt safetensors header (not a JSON object)")
+    metadata = header.pop("__metadata__", None)
+    if metadata is not None and not (
+        isinstance(metadata, dict) and all(isinstance(v, str) for v in metadata.values())
+    ):
+        raise ShadowSuiteError(
+            f"{path}: corrupt safetensors header (__metadata__ must map strings to strings)"
+        )
     data_start = 8 + header_len
     infos: list[TensorInfo] = []
     for name, entry in header.items():
-        if name == "__metadata__":
-            continue
-        try:
-            dtype = str(entry["dtype"])
-            shape = tuple(int(d) for d in entry["shape"])
-            begin, end = (int(x) for x in entry["data_offsets"])
-        except (KeyError, TypeError, ValueError):
+        fields = entry if isinstance(entry, dict) else {}
+        dtype, shape = fields.get("dtype"), _whole_numbers(fields.get("shape"))
+        offsets = _whole_numbers(fields.get("data_offsets"), 2)
+        if not isinstance(dtype, str) or shape is None or offsets is None:
             raise ShadowSuiteError(
-                f"{path}: tensor {name!r} has a malformed header entry"
-            ) from None
+                f"{path}: tensor {name!r} has a malformed header entry (needs a dtype, a shape "
+                "of whole numbers and two data_offsets)"
+            )
         if dtype not in DTYPES:
             raise ShadowSuiteError(f"{path}: tensor {name!r} has unknown dtype {dtype!r}")
-        expected = int(np.prod(shape, dtype=np.int64)) * DTYPES[dtype][0]
-        if end < begin or end - begin != int(np.ceil(expected)):
+        begin, end = offsets
+        bits = math.prod(shape) * round(DTYPES[dtype][0] * 8)
+        if end < begin or bits % 8 or end - begin != bits // 8:
             raise ShadowSuiteError(
-                f"{path}: tensor {name!r} spans {end - begin} bytes but {dtype}{list(shape)} "
-                f"needs {int(np.ceil(expected))}"
+                f"{path}: tensor {name!r} spans bytes {begin}-{end} but {dtype}{shape} "
+                f"needs {bits / 8:g}"
             )
-        if data_start + end > size:
+        infos.append(TensorInfo(name, dtype, tuple(shape), path, data_start + begin, end - begin))
+    infos.sort(key=lambda info: (info.offset, info.nbytes))  # read sequentially through the file
+    covered, previous = data_start, None
+    for info in infos:
+        if info.offset != covered:
+            what = "overlaps" if info.offset < covered else "leaves a gap after"
+            after = f"tensor {previous!r}" if previous else "the header"
             raise ShadowSuiteError(
-                f"{path}: truncated: tensor {name!r} ends at byte {data_start + end}, "
-                f"file has {size}"
+                f"{path}: corrupt safetensors header (tensor {info.name!r} {what} {after})"
             )
-        infos.append(TensorInfo(name, dtype, shape, path, data_start + begin, end - begin))
-    infos.sort(key=lambda info: info.offset)  # read sequentially through the file
+        covered, previous = info.offset + info.nbytes, info.name
+    if covered > size:
+        raise ShadowSuiteError(
+            f"{path}: truncated: tensor {previous!r} ends at byte {covered}, file has {size}"
+        )
+    if covered < size:
+        raise ShadowSuiteError(
+            f"{path}: corrupt safetensors file ({size - covered} bytes after the last tensor "
+            "that no header entry covers)"
+        )
     return infos
 
 
@@ -177,21 +230,78 @@ def _load_config(root: Path) -> dict[str, Any]:
         config = json.loads(config_path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise ShadowSuiteError(f"{config_path}: not valid JSON ({err})") from None
-    return config if isinstance(config, dict) else {}
+    except OSError as err:
+        raise ShadowSuiteError(f"{config_path}: cannot read ({err.strerror or err})") from None
+    if not isinstance(config, dict):
+        raise ShadowSuiteError(f"{config_path}: not a JSON object")
+    return config
 
 
-def _index_files(index_path: Path) -> list[Path]:
+def _read_index(index_path: Path) -> dict[str, str]:
+    """The index's ``weight_map`` (tensor name -> shard file name), checked for shape."""
     try:
         index = json.loads(index_path.read_text(encoding="utf-8"))
         weight_map = index["weight_map"]
-        names = sorted(set(weight_map.values()))
-    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, AttributeError):
+        if not isinstance(weight_map, dict):
+            raise TypeError("weight_map")
+    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError):
         raise ShadowSuiteError(f"{index_path}: not a valid index (needs a 'weight_map')") from None
-    files = [index_path.parent / name for name in names]
+    for name, shard in weight_map.items():
+        if not isinstance(shard, str) or not shard or Path(shard).name != shard:
+            raise ShadowSuiteError(
+                f"{index_path}: tensor {name!r} is mapped to {shard!r}, not a shard file name"
+            )
+    return weight_map
+
+
+def _index_files(index_path: Path) -> list[Path]:
+    files = [index_path.parent / name for name in sorted(set(_read_index(index_path).values()))]
     for file in files:
         if not file.is_file():
             raise ShadowSuiteError(f"{index_path}: names shard {file.name}, which is missing")
     return files
+
+
+def _check_index(index_path: Path, infos: list[TensorInfo]) -> None:
+    """The index and its shards must agree tensor for tensor: a loader that follows the index
+    would otherwise read another tensor, or miss one, without a word."""
+    weight_map = _read_index(index_path)
+    where = {info.name: info.path.name for info in infos}
+    for name, shard in sorted(weight_map.items()):
+        if name not in where:
+            raise ShadowSuiteError(
+                f"{index_path}: lists tensor {name!r} in {shard}, which does not hold it"
+            )
+        if where[name] != shard:
+            raise ShadowSuiteError(
+                f"{index_path}: lists tensor {name!r} in {shard}, but {where[name]} holds it"
+            )
+    unlisted = sorted(set(where) - set(weight_map))
+    if unlisted:
+        raise ShadowSuiteError(
+            f"{index_path}: does not list tensor {unlisted[0]!r} of {where[unlisted[0]]} "
+            f"({len(unlisted)} unlisted)"
+        )
+
+
+def weight_files(root: Path) -> tuple[list[Path], Path | None]:
+    """The safetensors files a loader reads from ``root`` and the index naming them (or None).
+
+    A folder holding both a single ``model.safetensors`` and an index of other shards is
+    refused: transformers loads the single file, vLLM the indexed shards, so the two backends
+    would evaluate different weights, and neither is known to be the model."""
+    index = root / SAFETENSORS_INDEX
+    if not index.is_file():
+        return sorted(root.glob("*.safetensors")), None
+    files = _index_files(index)
+    single = root / SAFETENSORS_SINGLE
+    if single.is_file() and files != [single]:
+        raise ShadowSuiteError(
+            f"{root}: holds both {SAFETENSORS_SINGLE} and {SAFETENSORS_INDEX} naming other "
+            f"shards; transformers loads the first, vLLM the second: remove the one that is "
+            "not the model"
+        )
+    return files, index
 
 
 def _resolve(model: str | os.PathLike[str]) -> Path:
@@ -221,8 +331,7 @@ def open_checkpoint(model: str | os.PathLike[str], allow_pickle: bool = False) -
     """List every tensor of a model folder (safetensors, sharded or not) without reading data."""
     root = _resolve(model)
     config = _load_config(root)
-    index = root / "model.safetensors.index.json"
-    files = _index_files(index) if index.is_file() else sorted(root.glob("*.safetensors"))
+    files, index = weight_files(root)
     if files:
         infos = [info for file in files for info in _parse_header(file)]
         seen: set[str] = set()
@@ -230,6 +339,8 @@ def open_checkpoint(model: str | os.PathLike[str], allow_pickle: bool = False) -
             if info.name in seen:
                 raise ShadowSuiteError(f"{info.path}: tensor {info.name!r} appears in two shards")
             seen.add(info.name)
+        if index is not None:
+            _check_index(index, infos)
         return Checkpoint(root, tuple(files), tuple(infos), "safetensors", config)
     pickles = sorted(root.glob("pytorch_model*.bin"))
     if not pickles:

@@ -120,7 +120,15 @@ def _read_jsonl(path: str, _mtime_ns: int, _size: int) -> tuple[list[dict[str, A
     # "\n" only: str.splitlines() also breaks at U+2028 inside JSON strings (MMLU has some).
     raw = Path(path).read_bytes()
     rows: list[dict[str, Any]] = []
-    for number, line in enumerate(raw.decode("utf-8").split("\n"), start=1):
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line_number = raw.count(b"\n", 0, err.start) + 1
+        packed = " (gzip-compressed? give the plain .jsonl)" if raw[:2] == b"\x1f\x8b" else ""
+        raise ShadowSuiteError(
+            f"{path}, line {line_number}: not UTF-8 text (byte 0x{raw[err.start]:02x}){packed}"
+        ) from None
+    for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
@@ -247,10 +255,14 @@ def _cmd_download(args: argparse.Namespace) -> int:
     return 0
 
 
-def missing_examples(benchmark: str, n: int, available: int, data_dir: str | None) -> str:
+def missing_examples(
+    benchmark: str, n: int, available: int, data_dir: str | None, flag: str = "--num_fewshot"
+) -> str:
     """One line for ``--num_fewshot n`` when the few-shot split has fewer than ``n``
-    examples (none: the split is not there), saying where to put one."""
+    examples (none: the split is not there), saying where to put one. ``flag``: what asked
+    for the examples (``--preset NAME`` names itself, not a flag the user never gave)."""
     bench = get_benchmark(benchmark)
+    asked = f"{flag} {n}" if flag == "--num_fewshot" else f"{flag} ({n}-shot {benchmark})"
     split = bench.train_split or bench.fewshot_split or "train"
     try:
         folder = resolve_data_dir(data_dir)
@@ -260,7 +272,7 @@ def missing_examples(benchmark: str, n: int, available: int, data_dir: str | Non
     if available:
         where = path if folder is not None else f"hub {bench.hub_path}"
         return (
-            f"--num_fewshot {n}: {benchmark}'s {split} split ({where}) has only {available} "
+            f"{asked}: {benchmark}'s {split} split ({where}) has only {available} "
             f"examples; ask for fewer"
         )
     if folder is not None:
@@ -269,7 +281,7 @@ def missing_examples(benchmark: str, n: int, available: int, data_dir: str | Non
         missing = f"the hub dataset {bench.hub_path} did not load"
         put = f"put the split at {path} with {DATA_ENV}=<data>"
     return (
-        f"--num_fewshot {n}: {benchmark} draws few-shot examples from its {split} split, and "
+        f"{asked}: {benchmark} draws few-shot examples from its {split} split, and "
         f"{missing}: {put} (the same fields as {bench.eval_split}.jsonl; `shadow-suite data "
-        f"download DIR` writes it), or run without --num_fewshot"
+        f"download DIR` writes it), or run without {flag.split()[0]}"
     )

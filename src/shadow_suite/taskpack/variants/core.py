@@ -148,6 +148,8 @@ def validate_seed(seed: object) -> int:
         raise ShadowSuiteError(f"invalid seed {seed!r}: expected a non-negative integer")
     if value < 0:
         raise ShadowSuiteError(f"invalid seed {seed!r}: expected a non-negative integer")
+    if value >= 2**63:  # every record stores it as a signed 64-bit integer (items.parquet)
+        raise ShadowSuiteError(f"invalid seed {seed!r}: expected an integer below 2**63")
     return value
 
 

@@ -1,0 +1,75 @@
+"""The range of every number a card holds, checked when a card is read.
+
+A card is JSON anyone can edit: an accuracy of 7.5 would render as 750%, 1e308 as "inf%", and
+a comparison page would rank on them. The typed reader checks each value's type; this module
+checks that it is a number a card can hold, before anything renders it: every value finite,
+shares and p-values in [0, 1], gaps and deltas (differences of two shares) in [-1, 1], counts
+not negative. Rules go by the field's name and where it sits, so a field added later under a
+known name is checked too; a number of no known kind must still be finite.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+from shadow_suite.errors import ShadowSuiteError
+
+_SHARE = (0.0, 1.0)
+_DIFFERENCE = (-1.0, 1.0)
+_COUNT = (0.0, math.inf)
+_ANY = (-math.inf, math.inf)
+
+# (pattern on the dotted path without list indices, range); the first that matches applies
+_RULES: tuple[tuple[re.Pattern[str], tuple[float, float]], ...] = tuple(
+    (re.compile(pattern), bounds)
+    for pattern, bounds in (
+        # chance-normalised accuracies and a fitted line: any finite number
+        (r"^gap\.calibration\.", _ANY),
+        (r"(^|\.)(p_value|p_[a-z_]+)$", _SHARE),
+        (
+            r"^gap\..*(^|\.)(acc_orig|acc_variant|benchmark_score|ood_score|chance|consistency"
+            r"|modal_share|pooled_accuracy|floor|degenerate_share|confidence)(_ci_low|_ci_high)?$",
+            _SHARE,
+        ),
+        (r"^provenance\.stats\.(confidence|alpha)$", _SHARE),
+        (
+            r"^gap\..*(^|\.)(gap|gap_ci_low|gap_ci_high|reformat_gap|ci_low|ci_high|delta"
+            r"|delta_ci_low|delta_ci_high|target_gap|reference_gap|margin|floor_margin"
+            r"|verdict_margin)$",
+            _DIFFERENCE,
+        ),
+        (r"^gap\..*(^|\.)(n|t|n_[a-z_]+|orig_only|variant_only|min_correct_[a-z_]+)$", _COUNT),
+        (r"^model\.num_parameters$", _COUNT),
+    )
+)
+
+
+def _bounds(path: str) -> tuple[float, float]:
+    for pattern, bounds in _RULES:
+        if pattern.search(path):
+            return bounds
+    return _ANY
+
+
+def check_card_ranges(data: Any, source: str) -> None:
+    """One line naming the file and the field of the first number out of its range."""
+    _walk(data, "", "", source)
+
+
+def _walk(value: Any, path: str, shown: str, source: str) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            dotted = f"{path}.{key}" if path else str(key)
+            _walk(item, dotted, f"{shown}.{key}" if shown else str(key), source)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _walk(item, path, f"{shown}[{index}]", source)
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        low, high = _bounds(path)
+        if not math.isfinite(value) or not low <= value <= high:
+            kind = {_SHARE: "a share between 0 and 1", _DIFFERENCE: "a difference of two "
+                    "shares, between -1 and 1", _COUNT: "a count, not negative"}.get(
+                        (low, high), "a finite number")  # fmt: skip
+            raise ShadowSuiteError(f"{source}: {shown}: {value!r} is not {kind}")
