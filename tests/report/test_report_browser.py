@@ -216,14 +216,13 @@ REPORTS = Path(__file__).resolve().parents[2] / "reports"
 SHIPPED = sorted(REPORTS.rglob("card.json"))
 
 
-def test_shipped_cards_first_screens_at_1400_px(driver, tmp_path: Path) -> None:
+@pytest.mark.parametrize("path", SHIPPED, ids=[str(p.parent.relative_to(REPORTS)) for p in SHIPPED])
+def test_shipped_cards_first_screens_at_1400_px(driver, path: Path, tmp_path: Path) -> None:
     """Every card in reports/ (real model names, long row labels), rendered from its card.json
     by this version: no clipped table column, the verdict in view."""
     from shadow_suite.report.html import render_html
     from shadow_suite.report.schema import load_card
 
-    assert SHIPPED
-    for path in SHIPPED:
-        page = tmp_path / f"{path.parent.name}.html"
-        page.write_text(render_html(load_card(path)), encoding="utf-8")
-        _first_screen(driver, page, page.with_suffix(".png"))
+    page = tmp_path / f"{path.parent.name}.html"
+    page.write_text(render_html(load_card(path)), encoding="utf-8")
+    _first_screen(driver, page, page.with_suffix(".png"))

@@ -127,7 +127,7 @@ def rows_table(card: Card, families: list[VerdictFamily]) -> Table | None:
     body.append(line)
     summary.append(True)
     numeric = [False, False] + [True] * (len(headers) - 2)
-    return Table(headers, body, numeric, [False] * len(body), summary)
+    return Table(headers, body, numeric, [False] * len(body), summary, breaks=True)
 
 
 def first_screen(card: Card) -> FirstScreen:

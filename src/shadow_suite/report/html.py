@@ -75,7 +75,8 @@ def rows_table(table: rows.Table) -> str:
         for j, cell in enumerate(row):
             numeric = j < len(table.numeric) and table.numeric[j]
             attr = ' class="n"' if numeric else ""
-            out.append(f"<td{attr}>{escape(cell) if numeric else breakable(cell)}</td>")
+            text = breakable(cell) if table.breaks and not numeric else escape(cell)
+            out.append(f"<td{attr}>{text}</td>")
         out.append("</tr>")
     out.append("</tbody></table>")
     return "".join(out)

@@ -41,6 +41,9 @@ class Table:
     """Per row: a significant or decisive row."""
     summary: list[bool] = field(default_factory=list)
     """Per row: a summary line (a mean of the lines above it), drawn bold."""
+    breaks: bool = False
+    """Text cells may wrap after an underscore or slash (tables of many columns whose row
+    names, such as ``none_of_the_others vs format_swap``, would widen them past the page)."""
 
 
 @dataclass
@@ -110,6 +113,7 @@ def reference_cell_table(card: Card) -> Table | None:
         rows,
         [False, False] + [True] * 8 + [False],
         [c.p_holm is not None and c.p_holm < 0.05 for c in ref.cells],
+        breaks=True,
     )  # fmt: skip
 
 
@@ -168,6 +172,7 @@ def gap_table(bench: BenchmarkGap) -> Table:
         rows,
         [False, False, False, False] + [True] * 10,
         hl,
+        breaks=True,
     )  # fmt: skip
 
 
@@ -381,4 +386,5 @@ def benchmark_rows_table(labels: Sequence[str], cards: Sequence[Card]) -> Table:
          "mean gap (pts)"],
         body,
         [False, False, False, True, True, True],
+        breaks=True,
     )  # fmt: skip
