@@ -74,6 +74,38 @@ def test_gaps_and_accuracies_keep_their_ranges(card: dict[str, Any], message: st
         check_card_ranges(card, "card.json")
 
 
+@pytest.mark.parametrize(
+    ("card", "message"),
+    [
+        (
+            {"reference_originals": [{"acc_b": 1.5}]},
+            "reference_originals[0].acc_b: 1.5 is not a share",
+        ),
+        (
+            {"reference_originals": [{"a_only": -1}]},
+            "reference_originals[0].a_only: -1 is not a count",
+        ),
+        (
+            {"error_rates": {"detection": {"ci_high": 2.0}}},
+            "error_rates.detection.ci_high: 2.0 is not a share",
+        ),
+        (
+            {"error_rates": {"false_positive": {"k": -3}}},
+            "error_rates.false_positive.k: -3 is not a count",
+        ),
+        (
+            {"provenance": {"sampled_items": [30, -1]}},
+            "provenance.sampled_items[1]: -1 is not a count",
+        ),
+    ],
+)
+def test_reference_originals_error_rates_and_sample_sizes_are_checked(
+    card: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ShadowSuiteError, match=re.escape(message)):
+        check_card_ranges(card, "card.json")
+
+
 @pytest.mark.parametrize("path", SHIPPED, ids=[str(p.parent.name) for p in SHIPPED])
 def test_shipped_cards_are_in_range(path: Path) -> None:
     check_card_ranges(json.loads(path.read_text()), str(path))

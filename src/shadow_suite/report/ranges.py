@@ -54,6 +54,15 @@ _RULES: tuple[tuple[re.Pattern[str], tuple[float, float]], ...] = tuple(
         ),
         (r"^gap\..*(^|\.)(n|t|n_[a-z_]+|orig_only|variant_only|min_correct_[a-z_]+)$", _COUNT),
         (r"^model\.num_parameters$", _COUNT),
+        (r"^provenance\.sampled_items$", _COUNT),
+        # the model against each reference on the original items, and the measured error rates
+        (r"^reference_originals\.(acc_a|acc_b)$", _SHARE),
+        (r"^reference_originals\.(n_items|a_only|b_only)$", _COUNT),
+        (
+            r"^error_rates\.((false_positive|detection)\.(ci_low|ci_high)|detection_min_gain)$",
+            _SHARE,
+        ),
+        (r"^error_rates\.((false_positive|detection)\.(k|n)|version)$", _COUNT),
         # the memorization test: its level, and its counts (excesses are bits per byte: any)
         (r"^memorization\.alpha$", _SHARE),
         (r"^memorization\.(n_perm|n_boot|twins_dropped\..+|rows\.(n_test|n_twin))$", _COUNT),
