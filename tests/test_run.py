@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from shadow_suite.cli import main
+from shadow_suite.run import METADATA_WARNING
 
 TASKS = "shadow_arc_challenge,shadow_winogrande"
 
@@ -44,7 +46,17 @@ def run(
         args += ["--base", str(base)]
     args += extra or []
     assert main(args) == 0
-    return capsys.readouterr().out
+    captured = capsys.readouterr()
+    # lm-eval's per-task notice about --metadata: at most once (it came once per task)
+    assert captured.err.count(METADATA_WARNING) <= 1
+    return captured.out
+
+
+def headers(out: str) -> list[str]:
+    """The stage headers ``run`` printed, without their elapsed time."""
+    return [
+        line.split("] ", 1)[1] for line in out.splitlines() if re.match(r"\[ *[\d.]+s\] \[", line)
+    ]
 
 
 @pytest.mark.slow
@@ -52,7 +64,14 @@ def test_run_writes_cards_reruns_cheaply_and_compares(
     tiny_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
     tuned = fine_tune_of(tiny_model, tmp_path / "tuned")
-    run(tuned, tmp_path / "run_tuned", tiny_model, capsys)
+    first = run(tuned, tmp_path / "run_tuned", tiny_model, capsys)
+    # each stage's header once, in order, with the time since the start
+    assert [h for h in headers(first) if h.startswith("[")] == [
+        "[1/4] evaluating tuned",
+        f"[2/4] evaluating the base {tiny_model.name} on the same items",
+        f"[3/4] weight spectra of tuned against {tiny_model.name}",
+        "[4/4] report card",
+    ]
     run(tiny_model, tmp_path / "run_base", None, capsys)
 
     for folder in ("run_tuned", "run_base"):
@@ -88,8 +107,8 @@ def test_run_writes_cards_reruns_cheaply_and_compares(
     if shutil.which("chromium") or shutil.which("chromium-browser"):
         extra += ["--pdf", "--paper", "letter"]
     again = run(tuned, tmp_path / "run_tuned", tiny_model, capsys, extra)
-    assert "eval: already done" in again and "spectra: already done" in again
-    assert "base eval: already done" in again
+    reused = [h for h in headers(again) if h.startswith("[")]
+    assert len(reused) == 4 and all("already done" in h for h in reused[:3])
     renamed = json.loads((tmp_path / "run_tuned" / "card" / "card.json").read_text())
     assert renamed["model"]["name"] == "Vendor tuned 1.0"
     if "--pdf" in extra:

@@ -33,9 +33,11 @@ import contextlib
 import hashlib
 import importlib.util
 import json
+import logging
 import os
 import re
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -43,6 +45,7 @@ from typing import Any
 from shadow_suite import contract
 from shadow_suite.atomic import check_writable_dir
 from shadow_suite.contract import (
+    DATA_ENV,
     DEFAULT_VARIANT_SEED,
     GROUP,
     ITEMS_ENV,
@@ -74,6 +77,17 @@ PRESETS: dict[str, dict[str, int]] = {
 """Few-shot examples per benchmark as leaderboards asked them. ``open-llm-v1``: the Open LLM
 Leaderboard (v1), whose numbers vendors still quote."""
 __all__ = ["STAGE_FILE", "run_pipeline"]
+Log = Callable[[str], None]
+"""Where ``run`` reports progress (the command prints; library callers may pass None)."""
+
+
+BENCHMARK_TITLES = {"arc_challenge": "ARC-Challenge", "hellaswag": "HellaSwag", "mmlu": "MMLU",
+                    "winogrande": "WinoGrande", "gsm8k": "GSM8K"}  # fmt: skip
+
+
+def preset_words(counts: dict[str, int]) -> str:
+    """'ARC-Challenge 25, HellaSwag 10, ...': a preset as the help and the README state it."""
+    return ", ".join(f"{BENCHMARK_TITLES.get(b, b)} {n}" for b, n in counts.items())
 
 
 @dataclass(frozen=True)
@@ -176,24 +190,49 @@ def pack_task_names() -> set[str]:
     return names
 
 
-def check_tasks(tasks: Sequence[str]) -> None:
+def lm_eval_task_words() -> frozenset[str]:
+    """Every word of lm-eval's own task YAML files (read, not parsed: about 0.5 s). A task,
+    group or tag name must appear in one of them, so a name that is not here is unknown
+    without building lm-eval's task index (about 7 s)."""
+    import lm_eval
+
+    words: set[str] = set()
+    for path in (Path(lm_eval.__file__).parent / "tasks").rglob("*.yaml"):
+        words.update(
+            re.findall(r"[A-Za-z0-9_.\-]+", path.read_text(encoding="utf-8", errors="replace"))
+        )
+    return frozenset(words)
+
+
+def check_tasks(tasks: Sequence[str], metadata: dict[str, Any] | None = None) -> None:
     """One line naming an unknown task, before any model is loaded. The pack's names are
-    known without lm-eval; any other name is looked up in lm-eval's task index."""
+    known without lm-eval, and a ``shadow_`` name outside them is unknown; another name that
+    appears in none of lm-eval's task files is unknown too. Only a name found there is looked
+    up in lm-eval's task index (built with ``metadata``, so the evaluation reuses it)."""
     if not tasks:
         raise ShadowSuiteError("--tasks: no task named (give comma-separated task names)")
-    unknown = [t for t in tasks if t not in pack_task_names()]
+    ours = pack_task_names()
+    unknown = [t for t in tasks if t not in ours]
     if not unknown:
         return
-    from lm_eval.tasks import TaskManager
+    import difflib
 
-    known = set(TaskManager().all_tasks)
+    def refuse(name: str, candidates: set[str]) -> ShadowSuiteError:
+        close = difflib.get_close_matches(name, sorted(candidates), n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        return ShadowSuiteError(f"--tasks: unknown task {name!r}{hint}")
+
+    for name in unknown:
+        if name.startswith(contract.TASK_PREFIX):
+            raise refuse(name, ours)
+    found = lm_eval_task_words()
+    for name in unknown:
+        if name not in found:
+            raise refuse(name, ours | {w for w in found if "_" in w and w[0].isalpha()})
+    known = set(task_manager_for(metadata or {}).all_tasks)
     missing = [t for t in unknown if t not in known]
     if missing:
-        import difflib
-
-        close = difflib.get_close_matches(missing[0], sorted(known | pack_task_names()), n=3)
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise ShadowSuiteError(f"--tasks: unknown task {missing[0]!r}{hint}")
+        raise refuse(missing[0], known | ours)
 
 
 def check_model_location(what: str, where: str | None) -> None:
@@ -280,7 +319,7 @@ def check_run_arguments(
     check_model_location("--base", base)
     check_dtype(args)
     check_gen_kwargs(settings.gen_kwargs)
-    check_tasks(settings.tasks)
+    check_tasks(settings.tasks, eval_metadata(settings))
     check_task_data(settings, items_flag)
     if settings.apply_chat_template and settings.model != "local-completions":
         check_chat_template("--model_args pretrained=", str(args["pretrained"]))
@@ -375,17 +414,31 @@ def memorization_measured(settings: EvalSettings) -> list[str]:
 def check_task_data(settings: EvalSettings, items_flag: str = "--limit ") -> None:
     """Before a model is loaded, one line for data the run cannot use: a ``--limit`` larger
     than a benchmark's split; a train split that few-shot examples are asked from but that
-    is not there; and, with a local folder, any malformed row (every split the tasks read is
-    read, so checked row by row; hub data is checked when lm-eval loads it). ``items_flag``
-    names where the sample size came from (``--limit ``, or ``SHADOW_SUITE_ITEMS=``)."""
-    from shadow_suite.taskpack.data import MissingSplit, load_split, missing_examples
+    is not there; and any malformed row of an evaluated split (every split the tasks read is
+    read, so checked row by row; from the hub only after one quick request says it answers,
+    so that a missing data folder is one line, not half a minute of the datasets library's
+    retries). ``items_flag`` names where the sample size came from (``--limit ``, or
+    ``SHADOW_SUITE_ITEMS=``)."""
+    from shadow_suite.taskpack.data import (
+        MissingSplit,
+        hub_unreachable,
+        load_split,
+        missing_examples,
+    )
     from shadow_suite.taskpack.suite import get_benchmark
 
     tasks, data_dir = settings.tasks, settings.data_dir
-    for name in benchmarks_evaluated(tasks):
+    evaluated = benchmarks_evaluated(tasks)
+    if evaluated and not data_dir and (problem := hub_unreachable()) is not None:
+        raise ShadowSuiteError(
+            f"no data folder (--data or ${DATA_ENV}) and the hub datasets cannot be fetched: "
+            f"{problem}; point --data at a local copy (`shadow-suite data download DIR` on a "
+            "connected machine writes one)"
+        )
+    for name in evaluated:
         bench = get_benchmark(name)
         shots = (settings.fewshot or {}).get(name, settings.num_fewshot or 0)
-        splits = [bench.eval_split] if data_dir or settings.items else []
+        splits = [bench.eval_split]
         if data_dir and bench.fewshot_split:
             splits.append(bench.fewshot_split)
         rephrased = {GROUP, benchmark_group("gsm8k"), task_name("gsm8k", "rephrased")}
@@ -485,17 +538,20 @@ def run_eval(
     extra_record: dict[str, Any] | None = None,
     redo: bool = False,
     label: str = "eval",
+    log: Log | None = None,
 ) -> bool:
     """lm-eval with samples logged into ``eval_dir``; False when it was already done.
 
     ``task_manager``: lm-eval's, built with :func:`eval_metadata` of these settings (default:
     :func:`task_manager_for` builds or reuses one). ``extra_record``: more settings the stage
     marker records (a rerun with other values is refused, or with ``redo`` evaluated again).
-    The marker, and the key of lm-eval's request cache, hold the model's identity too."""
+    The marker, and the key of lm-eval's request cache, hold the model's identity too.
+    ``log``: where to say what was decided for lm-eval (the batch size on a CPU)."""
     record = eval_record(settings, extra_record)
     if stage_is_done(eval_dir, record, label=label, redo=redo, redo_hint=FORCE_HINT):
         return False
     check_backend(settings)
+    show_metadata_warning_once()
     metadata = eval_metadata(settings)
     if task_manager is None:
         task_manager = task_manager_for(metadata)
@@ -505,12 +561,61 @@ def run_eval(
             f", these settings need {metadata}; build it with eval_metadata(settings)"
         )
     with run_stage(eval_dir, record) as work:
-        _evaluate(settings, work, lm_cache_dir(eval_dir, record), task_manager, metadata)
+        _evaluate(settings, work, lm_cache_dir(eval_dir, record), task_manager, metadata, log)
     return True
 
 
+CPU_BATCH_SIZE = 16
+"""The hf backend's batch size on a CPU when ``auto`` is asked for (``run``'s default).
+lm-eval's ``auto`` runs five forward passes of 64 sequences of the model's full length to
+find the largest batch that fits in memory, which takes minutes on a CPU, where memory is
+not what limits a batch, and then pads every batch to 64."""
+
+
+def batch_size_for(settings: EvalSettings, device: str | None) -> str:
+    """``settings.batch_size``, except ``auto`` with the hf backend on a CPU:
+    :data:`CPU_BATCH_SIZE`."""
+    on_cpu = device is not None and str(device).startswith("cpu")
+    if settings.model == "hf" and on_cpu and str(settings.batch_size).startswith("auto"):
+        return str(CPU_BATCH_SIZE)
+    return settings.batch_size
+
+
+METADATA_WARNING = "Custom kwargs can be passed to `--metadata`"
+"""lm-eval's notice, once per task that builds its documents in code (every task of the
+pack): 12 identical warnings for one benchmark and its base. ``run`` sets the metadata
+itself; the notice is shown once per process."""
+
+
+class _OnceFilter(logging.Filter):
+    def __init__(self, marker: str) -> None:
+        super().__init__()
+        self.marker = marker
+        self.shown = False
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.marker not in record.getMessage():
+            return True
+        if self.shown:
+            return False
+        self.shown = True
+        return True
+
+
+def show_metadata_warning_once() -> None:
+    """Let lm-eval's per-task metadata notice through once in this process."""
+    logger = logging.getLogger("lm_eval.api.task")  # where lm-eval's Task logs it
+    if not any(isinstance(f, _OnceFilter) for f in logger.filters):
+        logger.addFilter(_OnceFilter(METADATA_WARNING))
+
+
 def _evaluate(
-    settings: EvalSettings, work: Path, cache: Path, task_manager: Any, metadata: dict[str, Any]
+    settings: EvalSettings,
+    work: Path,
+    cache: Path,
+    task_manager: Any,
+    metadata: dict[str, Any],
+    log: Log | None = None,
 ) -> None:
     """lm-eval's run, its results and samples saved into ``work``."""
     from lm_eval import simple_evaluate
@@ -521,6 +626,12 @@ def _evaluate(
         import torch
 
         device = "cuda" if torch.cuda.is_available() else "cpu"
+    batch_size = batch_size_for(settings, device)
+    if batch_size != settings.batch_size and log is not None:
+        log(
+            f"batch size {batch_size} on a CPU (lm-eval's --batch_size {settings.batch_size} "
+            "would first time 64 full-length sequences; --batch_size N to choose)"
+        )
     tasks: list[Any] = list(settings.tasks)
     if settings.fewshot is not None:
         tasks = tasks_with_fewshot(task_manager, settings.tasks, settings.fewshot)
@@ -531,7 +642,7 @@ def _evaluate(
         model_args=settings.model_args,
         tasks=tasks,
         num_fewshot=settings.num_fewshot,
-        batch_size=settings.batch_size,
+        batch_size=batch_size,
         device=device,
         use_cache=str(cache / "responses"),
         limit=settings.limit,
@@ -630,7 +741,7 @@ def run_card(
 ) -> Path:
     from shadow_suite.report.card import build_card, write_card
     from shadow_suite.report.memorization import memorization_line
-    from shadow_suite.report.words import verdict_paragraph
+    from shadow_suite.report.words import verdict_printout
 
     spectra = out.spectra_dir / "spectra.json" if out.spectra_dir and eval_dir is None else None
     card = build_card(
@@ -641,7 +752,7 @@ def run_card(
         name=name if eval_dir is None else None,
     )
     if eval_dir is None:
-        out.verdict = verdict_paragraph(card)
+        out.verdict = verdict_printout(card)
         if (memorization := memorization_line(card)) is not None:
             out.verdict += f"\nMemorization. {memorization}"
         out.card = card
@@ -662,6 +773,7 @@ def run_pipeline(
     task_manager: Any = None,
     force: bool = False,
     items_flag: str = "--limit ",
+    log: Log | None = None,
 ) -> RunOutcome:
     """Eval (the model, then the base on the same items), then spectra (when the weights can
     be read), then the card against the base and ``references``; reruns skip stages. The
@@ -671,7 +783,8 @@ def run_pipeline(
     lm-eval's, built with ``eval_metadata(settings)``, for callers that run several pipelines
     (default: one per metadata per process, :func:`task_manager_for`). ``force``: stages
     whose settings or model identity changed are run again (else refused in one line).
-    ``items_flag``: where ``settings.items`` came from, for messages."""
+    ``items_flag``: where ``settings.items`` came from, for messages. ``log``: where each
+    stage's header goes, once, as it starts ("[2/4] evaluating the base ...")."""
     root = Path(out)
     check_run_arguments(settings, root, weights, base, references, items_flag, evaluate_base)
     outcome = RunOutcome(root, root / "eval", None, root / "card")
@@ -690,15 +803,24 @@ def run_pipeline(
         checks.append((root / "base" / "eval", eval_record(base_eval), "base eval"))
     if spectra_settings is not None:
         checks.append((root / "spectra", spectra_record(spectra_settings), "spectra"))
-    for folder, record, label in checks:
-        stage_is_done(folder, record, label=label, redo=force, redo_hint=FORCE_HINT)
+    done = {
+        label: stage_is_done(folder, record, label=label, redo=force, redo_hint=FORCE_HINT)
+        for folder, record, label in checks
+    }
     if references:
         from shadow_suite.report.identity_checks import check_references_early
 
         check_references_early(
             references, settings.seed, evaluated_identity(settings), memorization_measured(settings)
         )
-    if not run_eval(settings, outcome.eval_dir, task_manager, redo=force):
+    headers = stage_headers(settings, name, where, base, done, root)
+
+    def header(stage: str) -> None:
+        if log is not None:
+            log(headers[stage])
+
+    header("eval")
+    if not run_eval(settings, outcome.eval_dir, task_manager, redo=force, log=log):
         outcome.skipped.append("eval")
     refs: list[str | os.PathLike[str]] = []
     if base and evaluate_base and base_eval is None:
@@ -708,8 +830,9 @@ def run_pipeline(
         )
     if base_eval is not None:
         outcome.base_eval_dir = root / "base" / "eval"
+        header("base eval")
         if not run_eval(base_eval, outcome.base_eval_dir, task_manager, redo=force,
-                        label="base eval"):  # fmt: skip
+                        label="base eval", log=log):  # fmt: skip
             outcome.skipped.append("base eval")
         run_card(outcome, None, card_dir=root / "base" / "card", eval_dir=outcome.base_eval_dir)
         refs.append(outcome.base_eval_dir)
@@ -720,6 +843,7 @@ def run_pipeline(
         outcome.notes.append(f"no spectra: {where} is not a local folder and the hub is offline")
     else:
         spectra_dir = root / "spectra"
+        header("spectra")
         try:
             if not run_spectra(spectra_settings, spectra_dir, progress, redo=force):
                 outcome.skipped.append("spectra")
@@ -732,8 +856,40 @@ def run_pipeline(
     analysed_base = base if base and (outcome.spectra_dir or base_eval is not None) else None
     if base and analysed_base is None:
         outcome.notes.append(f"the card names no base: {base} was neither evaluated nor compared")
+    header("card")
     run_card(outcome, analysed_base, refs, name=name)
     return outcome
+
+
+def stage_headers(
+    settings: EvalSettings,
+    name: str | None,
+    weights: str | None,
+    base: str | None,
+    done: dict[str, bool],
+    root: Path,
+) -> dict[str, str]:
+    """'[i/n] what' for each stage this run has (``done``: the stages it will run or reuse,
+    and whether each is already done), the card last."""
+    from shadow_suite.report.card import display_name
+
+    model = name or display_name(
+        weights or str(parse_model_args(settings.model_args).get("model", settings.model))
+    )
+    base_name = display_name(base) if base else ""
+    what = {
+        "eval": f"evaluating {model}",
+        "base eval": f"evaluating the base {base_name} on the same items",
+        "spectra": f"weight spectra of {model}" + (f" against {base_name}" if base else ""),
+        "card": "report card",
+    }
+    folders = {"eval": "eval", "base eval": "base/eval", "spectra": "spectra"}
+    stages = [*done, "card"]
+    return {
+        stage: f"[{i}/{len(stages)}] {what[stage]}"
+        + (f": already done in {root / folders[stage]}, reused" if done.get(stage) else "")
+        for i, stage in enumerate(stages, start=1)
+    }
 
 
 def _jsonable(value: Any) -> Any:
@@ -744,7 +900,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "run",
         help="evaluate a model with the task pack, analyse its weights, write its report card",
-        description=__doc__.split("\n\n")[0],
+        description="Evaluate a model with the task pack (and its base on the same items, "
+        "with --base), analyse its weights, and write its report card, in one command. Each "
+        "stage is kept in --out; a rerun reuses finished stages.",
     )
     parser.add_argument("--model", required=True, choices=BACKENDS, help="lm-eval backend")
     parser.add_argument(
@@ -776,15 +934,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         f"rerun into the same --out reuses it) (default ${SEED_ENV}, else {DEFAULT_VARIANT_SEED})",
     )
     parser.add_argument("--data", help="local benchmark data folder (default $SHADOW_SUITE_DATA)")
-    parser.add_argument("--batch_size", default="auto")
+    parser.add_argument(
+        "--batch_size",
+        default="auto",
+        help="lm-eval's batch size: a number, auto or auto:N (default auto; with the hf "
+        f"backend on a CPU, auto means {CPU_BATCH_SIZE}: lm-eval's detection would first time "
+        "64 full-length sequences)",
+    )
     parser.add_argument("--device", help="device for the hf backend (e.g. cuda:0, cpu)")
     parser.add_argument("--gen_kwargs", help="generation arguments, e.g. max_gen_toks=256")
     parser.add_argument("--num_fewshot", type=int, help="few-shot examples for every task")
     parser.add_argument(
         "--preset",
         choices=sorted(PRESETS),
-        help="each benchmark's few-shot count as a leaderboard asked it; open-llm-v1: "
-        "ARC-Challenge 25, HellaSwag 10, MMLU 5, WinoGrande 5, GSM8K 5",
+        help="each benchmark's few-shot count as a leaderboard asked it; "
+        + "; ".join(f"{name}: {preset_words(counts)}" for name, counts in PRESETS.items()),
     )
     parser.add_argument(
         "--apply_chat_template",
@@ -862,6 +1026,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     )
     if seed_note:
         print(seed_note)
+    started = time.perf_counter()
+
+    def log(message: str) -> None:
+        print(f"[{time.perf_counter() - started:6.1f}s] {message}", flush=True)
+
     outcome = run_pipeline(
         settings,
         args.out,
@@ -873,9 +1042,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         name=args.name,
         force=args.force,
         items_flag="--limit " if args.limit is not None else f"{ITEMS_ENV}=",
+        log=log,
     )
-    for stage in outcome.skipped:
-        print(f"{stage}: already done in {outcome.out}, reused")
     for note in outcome.notes:
         print(note)
     print(outcome.verdict)

@@ -1,5 +1,5 @@
 """The memorization test's statistics and its pairing of a target with its references, on
-familiarity tables built here (the tiny models' real ones are in tests/test_memorization.py)."""
+familiarity tables built here (the tiny models' real ones are in tests/test_memorization_end_to_end.py)."""
 
 from __future__ import annotations
 

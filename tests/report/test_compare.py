@@ -6,18 +6,16 @@ def test_missing_numbers_show_as_na_not_nan() -> None:
     frame = pd.DataFrame(
         [
             {"model": "at-chance", "backend": "hf", "verdict_class": "no_verdict",
-             "benchmark_score": None, "ood_score": None, "reformat_gap": None,
-             "gap_ci_low": None, "gap_ci_high": None, "acc_mmlu": -0.032},
+             "reformat_gap": None, "gap_ci_low": None, "gap_ci_high": None, "acc_mmlu": -0.032},
             {"model": "shadowed", "backend": "hf", "verdict_class": "no_reference",
-             "benchmark_score": 1.0, "ood_score": 0.4, "reformat_gap": 0.6,
-             "gap_ci_low": 0.5, "gap_ci_high": 0.7, "acc_mmlu": None},
+             "reformat_gap": 0.6, "gap_ci_low": 0.5, "gap_ci_high": 0.7, "acc_mmlu": None},
         ]
     )  # fmt: skip
     shown = _display(frame)
     text = shown.to_string()
     assert "nan" not in text.lower()
     assert shown.loc[0, "reformat gap (pts)"] == "n/a"
-    assert shown.loc[1, "acc mmlu (%)"] == "n/a"
+    assert shown.loc[1, "mmlu original (%)"] == "n/a"
     assert shown.loc[1, "95% CI"] == "[+50.0, +70.0]"
 
 

@@ -17,6 +17,7 @@ import torch
 
 from shadow_suite.demo.config import MODEL_NAMES
 from shadow_suite.gap import load_results
+from shadow_suite.gap.verdict_rows import rows_by_benchmark
 from shadow_suite.report.card import card_from_results, write_card
 from shadow_suite.report.compare import write_comparison
 from shadow_suite.report.spectral import spectral_section
@@ -139,9 +140,10 @@ def test_footprint_pages_display_without_errors(driver, run_dir: Path, tmp_path:
         spectra=[tmp_path / "runs" / n / "spectra" for n in tuned],
         ancestor_spectra=tmp_path / "runs" / MODEL_NAMES[0] / "spectra",
     )
+    panels = len(rows_by_benchmark(card.gap))  # one scatter per benchmark placed
     pages = (
         (tmp_path / "footprint.html", "shadow-suite footprints", 4 * 7),
-        (compare.html, "shadow-suite comparison", 1 + 4 * 2),
+        (compare.html, "shadow-suite comparison", panels + 4 * 2),
     )
     for page, heading, n_svg in pages:
         driver.get(page.resolve().as_uri())
@@ -158,3 +160,69 @@ def test_footprint_pages_display_without_errors(driver, run_dir: Path, tmp_path:
         assert _pixel_std(shot) > 10.0
     link = driver.find_element("link text", "footprint.html")
     assert link.get_attribute("href") == (tmp_path / "footprint.html").resolve().as_uri()
+
+
+FIRST_SCREEN = {"width": 1400, "height": 900, "deviceScaleFactor": 1, "mobile": False}
+"""The screen the first-screen check renders at: 1400 px wide, a laptop's height."""
+CLIPPED_TABLES = """return [...document.querySelectorAll('table')]
+  .filter(t => t.scrollWidth > t.clientWidth + 1)
+  .map(t => t.querySelector('th').textContent + ': ' + t.scrollWidth + ' > ' + t.clientWidth)"""
+
+
+def _first_screen(driver, page: Path, shot: Path) -> None:
+    """At 1400 x 900: no table wider than its box (a clipped column), the verdict in view
+    without scrolling when the page has one, and a screenshot that shows something."""
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", FIRST_SCREEN)
+    try:
+        driver.get(page.resolve().as_uri())
+        assert _severe(driver) == []
+        assert driver.execute_script("return window.innerWidth") == FIRST_SCREEN["width"]
+        assert driver.execute_script(CLIPPED_TABLES) == []
+        verdicts = driver.find_elements("css selector", "p.verdict")
+        if verdicts:
+            bottom = driver.execute_script(
+                "return arguments[0].getBoundingClientRect().bottom", verdicts[0]
+            )
+            assert 0 < bottom <= FIRST_SCREEN["height"]
+        assert driver.save_screenshot(str(shot))
+        assert _pixel_std(shot) > 10.0
+    finally:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def test_first_screens_at_1400_px(driver, tmp_path: Path) -> None:
+    """A card with a verdict, one with no_verdict and their comparison page."""
+    import numpy as np
+    from fake_lm_eval import simulate, write_run
+    from report_helpers import make_run
+
+    from shadow_suite.report.card import build_card
+
+    make_run(tmp_path / "a", "org/model-a", drop=0.3, seed=1)
+    make_run(tmp_path / "b", "org/model-b", drop=0.0, seed=2)
+    verdict = build_card([tmp_path / "a"], n_boot=200, seed=1, references=[tmp_path / "b"])
+    assert verdict.gap.headline.verdict_class == "benchmark_specific"
+    rng = np.random.default_rng(0)
+    write_run(tmp_path / "c", simulate({"mmlu": 0.25}, {"permuted": 0.0}, 60, rng), "org/chance")
+    none = build_card([tmp_path / "c"], n_boot=200, seed=1)
+    assert none.gap.headline.verdict_class == "no_verdict"
+    pages = [write_card(verdict, tmp_path / "v").html, write_card(none, tmp_path / "n").html]
+    pages.append(write_comparison([verdict, none], tmp_path / "cmp").html)
+    for page in pages:
+        _first_screen(driver, page, tmp_path / f"{page.parent.name}.png")
+
+
+REPORTS = Path(__file__).resolve().parents[2] / "reports"
+SHIPPED = sorted(REPORTS.rglob("card.json"))
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[str(p.parent.relative_to(REPORTS)) for p in SHIPPED])
+def test_shipped_cards_first_screens_at_1400_px(driver, path: Path, tmp_path: Path) -> None:
+    """Every card in reports/ (real model names, long row labels), rendered from its card.json
+    by this version: no clipped table column, the verdict in view."""
+    from shadow_suite.report.html import render_html
+    from shadow_suite.report.schema import load_card
+
+    page = tmp_path / f"{path.parent.name}.html"
+    page.write_text(render_html(load_card(path)), encoding="utf-8")
+    _first_screen(driver, page, page.with_suffix(".png"))

@@ -119,7 +119,8 @@ def test_markdown_has_tables_and_escapes(card: Card) -> None:
 def test_schema_doc_names_every_field() -> None:
     import dataclasses
 
-    from shadow_suite.gap import analysis, lm_eval_output, memorization
+    from shadow_suite import error_rates
+    from shadow_suite.gap import analysis, lm_eval_output, memorization, pairwise
     from shadow_suite.report import schema
 
     doc = (Path(schema.__file__).parent / "SCHEMA.md").read_text()
@@ -128,7 +129,8 @@ def test_schema_doc_names_every_field() -> None:
         schema.StatsConfig, schema.SpectralSection, schema.LayerSeries, schema.MatrixSpectrum,
         analysis.GapAnalysis, analysis.Headline, analysis.BenchmarkGap, analysis.VariantGap,
         lm_eval_output.TaskStatus, memorization.MemorizationAnalysis,
-        memorization.MemorizationRow,
+        memorization.MemorizationRow, error_rates.ErrorRates, error_rates.MeasuredRate,
+        pairwise.OrigPair,
     ]  # fmt: skip
     missing = [
         f"{cls.__name__}.{f.name}"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 from report_helpers import HOSTILE_NAME, make_run
 
@@ -62,7 +64,8 @@ def test_report_then_compare(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     )
     assert code == 0
     page = (tmp_path / "cmp" / "compare.html").read_text()
-    assert "<title>Benchmark score vs OOD score</title>" in page
+    # one panel per benchmark, each model placed on the rows its headline averages
+    assert "<title>mmlu: unchanged item vs variant</title>" in page
     assert page.count("<circle") >= 2
     assert HOSTILE_NAME not in page and "&lt;script&gt;" in page
     assert "<script" not in page
@@ -79,7 +82,17 @@ def test_comparison_table_numbers_come_from_the_cards(tmp_path: Path) -> None:
     assert list(frame["model"]) == ["same/model", "same/model #2"]
     row = frame.iloc[0]
     assert row["reformat_gap"] == pytest.approx(card.gap.headline.reformat_gap)
-    assert row["benchmark_score"] == pytest.approx(card.gap.headline.benchmark_score)
+    for bench in card.gap.benchmarks:  # the scatter's numbers: means of the headline's rows
+        rows = [v for v in bench.variants if v.in_family and v.family in ("content", "format")]
+        if not rows:
+            assert pd.isna(row[f"unchanged_{bench.benchmark}"])
+            continue
+        assert row[f"unchanged_{bench.benchmark}"] == pytest.approx(
+            np.mean([v.acc_orig for v in rows])
+        )
+        assert row[f"variant_{bench.benchmark}"] == pytest.approx(
+            np.mean([v.acc_variant for v in rows])
+        )
     assert row["acc_mmlu"] == pytest.approx(
         next(b.acc_orig for b in card.gap.benchmarks if b.benchmark == "mmlu")
     )

@@ -123,3 +123,26 @@ def test_paper_rule_comes_last_in_the_head() -> None:
     assert page.index("@page{size:letter}") < page.index("</head>")
     with pytest.raises(ShadowSuiteError, match="--paper legal"):
         html_to_pdf("<html></html>", "legal")  # type: ignore[arg-type]
+
+
+@needs_chromium
+def test_compare_pdf_holds_every_model_name(tmp_path: Path, capsys) -> None:
+    """compare --pdf: compare.pdf beside compare.html, every model's name in its text."""
+    from report_helpers import make_run
+
+    names = ["org/model-a", "org/model-b", "Vendor tuned 1.0"]
+    for i, name in enumerate(names):
+        make_run(tmp_path / f"run{i}", name, drop=0.1 * i, seed=i)
+        assert main(["report", str(tmp_path / f"run{i}"), "--out", str(tmp_path / f"card{i}"),
+                     "--n-boot", "200"]) == 0  # fmt: skip
+    cards = [str(tmp_path / f"card{i}") for i in range(2)]
+    code = main(["compare", *cards, "--reference", str(tmp_path / "card2"), "--pdf",
+                 "--paper", "letter", "--out", str(tmp_path / "cmp")])  # fmt: skip
+    assert code == 0
+    path = tmp_path / "cmp" / "compare.pdf"
+    assert str(path) in capsys.readouterr().out
+    document = pdfium.PdfDocument(path)
+    assert all(_size_is(page, "letter") for page in document)
+    text = _text(document)
+    for name in names:
+        assert name in text

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from shadow_suite.report.card import build_card, write_card
+from shadow_suite.report.caveats import caveats
 from shadow_suite.report.schema import load_card
 
 REPO = Path(__file__).resolve().parents[2]
@@ -47,7 +48,7 @@ def test_card_from_real_lm_eval_run(tiny_model: Path, benchmark_data: Path, tmp_
     assert card.provenance.data_sha256["arc_challenge/orig"] == expected.hexdigest()
     assert card.provenance.runs[0].lm_eval_version == "0.4.13"
     assert card.provenance.runs[0].limit == LIMIT
-    assert any("--limit" in w for w in card.warnings)
+    assert "first_n" in [c.code for c in caveats(card)]  # lm-eval's --limit: a caveat
     statuses = {t.task: t.status for t in card.tasks}
     assert statuses["shadow_arc_challenge_orig"] == "ok"
     assert statuses["shadow_mmlu"] == "not_run"

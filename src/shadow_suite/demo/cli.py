@@ -13,8 +13,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Pretrain a tiny model on non-test text, fine-tune two copies with the same "
         "compute on the same evaluated items (in the benchmarks' test format vs in other "
         "formats), then evaluate all three with the task pack, analyse their weight updates "
-        "and write report cards and a comparison page. About 2 minutes on 2 idle "
-        "CPU cores (--quick: under 1). A rerun into the same folder reuses every finished step.",
+        "and write report cards and a comparison page (the README says how long it took "
+        "there). A rerun into the same folder reuses every finished step.",
     )
     parser.add_argument(
         "--out",

@@ -702,19 +702,8 @@ def load_results(paths: Iterable[str | Path]) -> EvalResults:
                 )
     if other_tasks:
         warnings.append(f"ignored non-shadow tasks: {', '.join(sorted(other_tasks))}")
-    limits = sorted({r.limit for r in runs if r.limit is not None})
-    if limits:
-        warnings.append(
-            f"lm-eval ran with --limit {', '.join(f'{x:g}' for x in limits)}: only the first "
-            "items of each task were scored, so the numbers are a small, non-random sample"
-        )
-    sampled = sorted({t.sample for t in tasks.values() if t.sample is not None})
-    if sampled:
-        warnings.append(
-            f"the task pack scored a seeded sample of {', '.join(map(str, sampled))} source "
-            "items per benchmark (shadow_items): every variant on the same items, but a "
-            "sample, not the whole split"
-        )
+    # lm-eval's --limit (runs[].limit) and the pack's seeded sample (TaskSamples.sample) are
+    # the card's caveats (report/caveats.py), worded there from the card's own fields
     sources = {r.model_source for r in runs}
     if len(sources) > 1:
         warnings.append(f"runs used different backends ({', '.join(sorted(sources))})")

@@ -16,7 +16,7 @@ Numbers only; ``report.compare`` renders them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -81,6 +81,20 @@ def orig_pairs(labels: Sequence[str], items: Sequence[pd.DataFrame]) -> list[Ori
                     OrigPair(labels[a], labels[b], bench, len(shared), float(x.mean()),
                              float(y.mean()), a_only, b_only, stats.mcnemar_exact(a_only, b_only))
                 )  # fmt: skip
+    for row, p in zip(out, stats.holm([r.p_mcnemar for r in out]), strict=True):
+        row.p_holm = float(p)
+    return out
+
+
+def originals_against_references(
+    name: str, items: pd.DataFrame, references: Sequence[ReferenceItems]
+) -> list[OrigPair]:
+    """The model ``name`` (``model_a``) against each reference (``model_b``) on the original
+    items both scored, per benchmark; Holm across these rows only."""
+    out: list[OrigPair] = []
+    for ref in references:
+        for pair in orig_pairs(["model", "reference"], [items, ref.items]):
+            out.append(replace(pair, model_a=name, model_b=ref.name, p_holm=None))
     for row, p in zip(out, stats.holm([r.p_mcnemar for r in out]), strict=True):
         row.p_holm = float(p)
     return out

@@ -20,6 +20,7 @@ import pandas as pd
 
 from shadow_suite import __version__
 from shadow_suite.contract import METADATA_SEED
+from shadow_suite.error_rates import shipped_error_rates
 from shadow_suite.errors import ShadowSuiteError
 from shadow_suite.gap import analyse, load_results
 from shadow_suite.gap.defaults import ALPHA, DEFAULT_BOOTSTRAP_SEED, DEFAULT_N_BOOT
@@ -31,6 +32,7 @@ from shadow_suite.gap.familiarity import (
 from shadow_suite.gap.items import ITEMS_FILE, items_from_results, items_identity, write_items
 from shadow_suite.gap.lm_eval_output import EvalResults
 from shadow_suite.gap.memorization import memorization_test
+from shadow_suite.gap.pairwise import originals_against_references
 from shadow_suite.gap.records import ReferenceItems
 from shadow_suite.report.identity_checks import (
     check_items_identity,
@@ -106,10 +108,12 @@ def card_from_results(
         n_boot=n_boot,
         seed=seed,
     )
+    latest = max(results.runs, key=lambda r: r.date)
+    model_name = name if name else display_name(latest.model_name)
+    reference_originals = originals_against_references(model_name, items, references)
     analysis.headline.excluded = excluded_reasons(analysis)
     if analysis.reference is not None:
         analysis.reference.notes = reference_gate_notes(analysis.reference)
-    latest = max(results.runs, key=lambda r: r.date)
     shadow_seeds = sorted({t.seed for t in results.tasks.values()})
     seeds: dict[str, int | None] = {METADATA_SEED: shadow_seeds[0] if shadow_seeds else None}
     seeds.update(latest.seeds)
@@ -129,7 +133,7 @@ def card_from_results(
         schema=SCHEMA,
         schema_version=SCHEMA_VERSION,
         model=ModelInfo(
-            name=name if name else display_name(latest.model_name),
+            name=model_name,
             backend=latest.model_source,
             model_args=latest.model_args,
             revision=latest.model_revision,
@@ -171,6 +175,7 @@ def card_from_results(
             },
             n_shot=n_shot,
             task_versions=versions,
+            sampled_items=sorted({t.sample for t in results.tasks.values() if t.sample}),
             stats=StatsConfig(
                 n_boot=n_boot,
                 seed=seed,
@@ -189,6 +194,8 @@ def card_from_results(
         tasks=results.statuses,
         warnings=list(results.warnings) + extra_warnings,
         spectral=spectral,
+        error_rates=shipped_error_rates(),
+        reference_originals=reference_originals,
         items=items,
         memorization=memorization,
         familiarity=familiarity,

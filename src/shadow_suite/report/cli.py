@@ -55,9 +55,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     compare = subparsers.add_parser(
         "compare",
-        help="several report cards side by side (table + benchmark-vs-OOD scatter)",
+        help="several report cards side by side (table, per-benchmark scatters, paired tests)",
         description="Read card.json files (or folders holding one) and write compare.html, "
-        "compare.md, compare.csv and compare_pairs.csv (paired tests between the models).",
+        "compare.md, compare.csv and compare_pairs.csv (paired tests between the models); "
+        "with --pdf, compare.pdf.",
     )
     compare.add_argument("cards", nargs="+", metavar="CARD", help="card.json or its folder")
     compare.add_argument("--out", metavar="DIR", required=True, help="output folder")
@@ -67,7 +68,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=[],
         metavar="CARD",
         help="a trusted model's card (or its folder): drawn as a reference with the band of "
-        "the references' gaps on the scatter, and tested against every model (repeatable)",
+        "the references' gaps on the scatters, and tested against every model (repeatable)",
     )
     compare.add_argument(
         "--spectra",
@@ -83,6 +84,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="DIR",
         help="the ancestor's own spectra (effective-rank pairs)",
     )
+    add_pdf_options(compare, "compare")
     compare.set_defaults(func=run_compare)
 
     footprint = subparsers.add_parser(
@@ -139,25 +141,31 @@ def add_card_options(parser: argparse.ArgumentParser) -> None:
         help="the model's name in the card's title (default: the hub id, or a local folder's "
         "own name, from lm-eval's model_args)",
     )
+    add_pdf_options(parser, "card")
+
+
+def add_pdf_options(parser: argparse.ArgumentParser, page: str) -> None:
+    """--pdf and --paper: ``page``.pdf printed beside ``page``.html (``compare`` too)."""
     parser.add_argument(
         "--pdf",
         action="store_true",
-        help="also write card.pdf, the card printed by headless Chromium (needs chromium)",
+        help=f"also write {page}.pdf, {page}.html printed by headless Chromium (needs chromium)",
     )
     parser.add_argument(
         "--paper",
         choices=PAPERS,
         default=DEFAULT_PAPER,
-        help=f"paper size of card.pdf (default {DEFAULT_PAPER})",
+        help=f"paper size of {page}.pdf (default {DEFAULT_PAPER})",
     )
 
 
 def check_card_options(args: argparse.Namespace) -> str | None:
     """The checks of :func:`add_card_options`' flags, before any work (a missing Chromium is
-    one line then, not after an evaluation); the browser that will print card.pdf, or None."""
+    one line then, not after an evaluation); the browser that will print the PDF, or None."""
     from shadow_suite.errors import ShadowSuiteError
 
-    if args.name is not None and not args.name.strip():
+    name = getattr(args, "name", None)
+    if name is not None and not name.strip():
         raise ShadowSuiteError("--name: give a non-empty name")
     if not args.pdf:
         return None
@@ -178,7 +186,7 @@ def run_report(args: argparse.Namespace) -> int:
     from shadow_suite.errors import ShadowSuiteError
     from shadow_suite.report.card import build_card, write_card
     from shadow_suite.report.memorization import memorization_line
-    from shadow_suite.report.words import verdict_paragraph
+    from shadow_suite.report.words import verdict_printout
 
     if args.n_boot < 100:
         raise ShadowSuiteError(f"--n-boot {args.n_boot}: use at least 100 resamples")
@@ -204,7 +212,7 @@ def run_report(args: argparse.Namespace) -> int:
         name=args.name,
     )
     paths = write_card(card, args.out)
-    print(verdict_paragraph(card))
+    print(verdict_printout(card))
     if (memorization := memorization_line(card)) is not None:
         print(f"Memorization. {memorization}")
     for path in (paths.json, paths.html, paths.markdown):
@@ -221,7 +229,7 @@ def run_compare(args: argparse.Namespace) -> int:
         [*(("CARD", c) for c in args.cards), *(("--reference", r) for r in args.reference),
          *(("--spectra", x) for x in args.spectra), ("--ancestor-spectra", args.ancestor_spectra)],
     )  # fmt: skip
-
+    browser = check_card_options(args)
     paths = write_comparison(
         args.cards,
         args.out,
@@ -231,6 +239,7 @@ def run_compare(args: argparse.Namespace) -> int:
     )
     for path in (paths.html, paths.markdown, paths.csv, paths.pairs_csv):
         print(path)
+    print_pdf(paths.html, args, browser)
     return 0
 
 

@@ -17,7 +17,8 @@ import pandas as pd
 
 from shadow_suite.errors import ShadowSuiteError
 from shadow_suite.gap import pairwise
-from shadow_suite.report import rows, svg
+from shadow_suite.gap.verdict_rows import rows_by_benchmark
+from shadow_suite.report import rows, svg, words
 from shadow_suite.report.html import CSS, rows_table
 from shadow_suite.report.markdown import md_escape, md_table
 from shadow_suite.report.schema import Card, load_card, write_text_atomic
@@ -40,7 +41,10 @@ def _labels(cards: Sequence[Card]) -> list[str]:
 
 def comparison_table(cards: Sequence[Card], n_references: int = 0) -> pd.DataFrame:
     """One row per card; shares as fractions (0-1), None where a card has no number. The last
-    ``n_references`` cards are trusted references (``role``)."""
+    ``n_references`` cards are trusted references (``role``). Per benchmark: ``acc_<b>`` the
+    accuracy on every original item; ``rows_<b>`` the rows of the benchmark the card's
+    headline averages, ``unchanged_<b>`` and ``variant_<b>`` their mean accuracies on the
+    unchanged item and on the variant (what the scatter draws)."""
     benchmarks = sorted({b.benchmark for c in cards for b in c.gap.benchmarks})
     rows = []
     first_reference = len(cards) - n_references
@@ -51,8 +55,6 @@ def comparison_table(cards: Sequence[Card], n_references: int = 0) -> pd.DataFra
             "role": "reference" if i >= first_reference else "model",
             "backend": card.model.backend,
             "verdict_class": h.verdict_class,
-            "benchmark_score": h.benchmark_score,
-            "ood_score": h.ood_score,
             "reformat_gap": h.reformat_gap,
             "gap_ci_low": h.ci_low,
             "gap_ci_high": h.ci_high,
@@ -63,9 +65,14 @@ def comparison_table(cards: Sequence[Card], n_references: int = 0) -> pd.DataFra
             "benchmarks_in_headline": len(h.benchmarks),
         }
         by_name = {b.benchmark: b for b in card.gap.benchmarks}
+        placed = {r.benchmark: r for r in rows_by_benchmark(card.gap)}
         for name in benchmarks:
             b = by_name.get(name)
             row[f"acc_{name}"] = None if b is None else b.acc_orig
+            r = placed.get(name)
+            row[f"rows_{name}"] = None if r is None else ", ".join(r.rows)
+            row[f"unchanged_{name}"] = None if r is None else r.unchanged
+            row[f"variant_{name}"] = None if r is None else r.variant
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -89,16 +96,29 @@ def _display(frame: pd.DataFrame) -> pd.DataFrame:
         out["role"] = frame["role"].astype(str)
     if "verdict_class" in frame:
         out["verdict"] = frame["verdict_class"].astype(str)
-    out["benchmark score (%)"] = shown("benchmark_score", pct)
-    out["OOD score (%)"] = shown("ood_score", pct)
-    out["reformat gap (pts)"] = shown("reformat_gap", signed_pct)
-    out["95% CI"] = interval("gap_ci_low", "gap_ci_high")
     out["delta vs references (pts)"] = shown("delta_vs_references", signed_pct)
     out["delta 95% CI"] = interval("delta_ci_low", "delta_ci_high")
+    out["reformat gap (pts)"] = shown("reformat_gap", signed_pct)
+    out["95% CI"] = interval("gap_ci_low", "gap_ci_high")
+    if "n_items" in frame:
+        out["items"] = frame["n_items"].map(lambda x: "n/a" if _none(x) is None else f"{x:.0f}")
     for col in frame.columns:
         if col.startswith("acc_"):
-            out[f"acc {col[4:]} (%)"] = shown(col, pct)
+            out[f"{col[4:]} original (%)"] = shown(col, pct)
     return out
+
+
+TEXT_COLUMNS = ("model", "backend", "role", "verdict")
+
+
+def display_table(frame: pd.DataFrame) -> rows.Table:
+    """``_display`` as a :class:`rows.Table` (numbers right-aligned, as on the cards)."""
+    shown = _display(frame)
+    return rows.Table(
+        [str(c) for c in shown.columns],
+        shown.astype(str).values.tolist(),
+        [c not in TEXT_COLUMNS for c in shown.columns],
+    )
 
 
 @dataclass
@@ -140,45 +160,105 @@ def _pairwise_html(pairs: Pairwise) -> str:
     )
 
 
+@dataclass
+class Panel:
+    """One benchmark's scatter: the models placed on it, the rows each averages, and the
+    models that have the benchmark but no row of it in their headline."""
+
+    benchmark: str
+    points: list[svg.Point]
+    rows: dict[str, str]
+    missing: list[str]
+
+
+def benchmark_panels(frame: pd.DataFrame) -> list[Panel]:
+    """A panel per benchmark on which at least one model is placed (``comparison_table``'s
+    ``unchanged_<b>`` and ``variant_<b>``)."""
+    panels = []
+    for column in [c for c in frame.columns if c.startswith("unchanged_")]:
+        bench = column[len("unchanged_") :]
+        points, rows, missing = [], {}, []
+        for r in frame.to_dict("records"):
+            x, y = _none(r.get(column)), _none(r.get(f"variant_{bench}"))
+            if x is None or y is None:
+                if _none(r.get(f"acc_{bench}")) is not None:
+                    missing.append(str(r["model"]))
+                continue
+            reference = r.get("role", "model") == "reference"
+            points.append(svg.Point(str(r["model"]), x, y, reference=reference))
+            rows[str(r["model"])] = str(r[f"rows_{bench}"])
+        if points:
+            panels.append(Panel(bench, points, rows, missing))
+    return panels
+
+
+def _panel_html(panel: Panel) -> str:
+    chart = svg.scatter_diagonal(
+        panel.points,
+        f"{panel.benchmark}: unchanged item vs variant",
+        "unchanged item (%)",
+        "variant (%)",
+    )
+    notes = [words.panel_rows_note(panel.rows)]
+    if panel.missing:
+        notes.append(words.panel_missing_note(panel.benchmark, panel.missing))
+    return f"<figure>{chart}<figcaption>{escape(' '.join(notes))}</figcaption></figure>"
+
+
+def scatter_html(frame: pd.DataFrame) -> str:
+    """The per-benchmark scatters with one caption for what they draw, or a sentence when no
+    model can be placed."""
+    panels = benchmark_panels(frame)
+    if not panels:
+        return f"<p>{escape(words.NO_PANEL)}</p>"
+    references = any(p.reference for panel in panels for p in panel.points)
+    return (
+        f"<p>{escape(words.scatter_caption(references))}</p>"
+        f'<div class="panels">{"".join(_panel_html(p) for p in panels)}</div>'
+    )
+
+
 def render_compare_html(
     cards: Sequence[Card],
     frame: pd.DataFrame,
     pairs: Pairwise | None = None,
     footprint: str = "",
 ) -> str:
-    points = [
-        svg.Point(str(r.model), float(r.benchmark_score), float(r.ood_score),
-                  reference=getattr(r, "role", "model") == "reference")
-        for r in frame.itertuples()
-        if _none(r.benchmark_score) is not None and _none(r.ood_score) is not None
-    ]  # fmt: skip
-    chart = svg.scatter_diagonal(
-        points, "Benchmark score vs OOD score", "benchmark score (%)", "OOD (variant) score (%)"
-    )
-    table = _display(frame).to_html(index=False, escape=True, border=0)
+    table = rows_table(display_table(frame))
     verdicts = "".join(
         f"<li><b>{escape(label)}</b>: {escape(verdict_paragraph(c))}</li>"
         for label, c in zip(_labels(cards), cards, strict=True)
     )
+    rates = words.compare_error_rates(cards)
     created = datetime.now(UTC).isoformat(timespec="seconds")
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<link rel="icon" href="data:,">'
-        f"<title>shadow-suite comparison of {len(cards)} models</title><style>{CSS}</style></head>"
+        f"<title>shadow-suite comparison of {len(cards)} models</title>"
+        f"<style>{CSS}{PANEL_CSS}</style></head>"
         f'<body><main><h1>shadow-suite comparison</h1><p class="sub">{len(cards)} models; '
         f"created {escape(created)}</p>"
-        f"<figure>{chart}<figcaption>Each dot is a model: its benchmark score (mean original "
-        "accuracy on paired items over the benchmarks in its headline) against its OOD score "
-        "(the same on the reformatted variants). Below the dashed diagonal the model does worse "
-        "out of distribution; the vertical distance is its reformatting gap. Hollow grey dots "
-        "are trusted references (--reference) and the grey band spans their gaps: a model "
-        "below it loses more than every reference.</figcaption></figure>"
-        f"<h2>Table</h2>{table}{_pairwise_html(pairs or Pairwise([], []))}"
-        f"<h2>Verdicts</h2><ul>{verdicts}</ul>{footprint}"
-        "<p>Numbers are taken from each card unchanged; see a card's method notes for what "
-        "they mean. Models whose benchmarks are all at chance have no headline and no dot.</p>"
+        f"<h2>Table</h2>{table}"
+        f"<h2>Unchanged item vs variant, per benchmark</h2>{scatter_html(frame)}"
+        + _placed_table(cards)
+        + f"<h2>Verdicts</h2><ul>{verdicts}</ul>"
+        + (f"<p>{escape(rates)}</p>" if rates else "")
+        + f"{_pairwise_html(pairs or Pairwise([], []))}{footprint}"
+        f"<p>{escape(words.COMPARE_SOURCE_NOTE)}</p>"
         "</main></body></html>\n"
     )
+
+
+def _placed_table(cards: Sequence[Card]) -> str:
+    table = rows.benchmark_rows_table(_labels(cards), cards)
+    return rows_table(table) if table.rows else ""
+
+
+PANEL_CSS = (
+    ".panels{display:flex;flex-wrap:wrap;gap:8px 24px}.panels figure{margin:6px 0}"
+    ".panels figcaption{max-width:600px}"
+    "main table{display:block;overflow-x:auto}"
+)
 
 
 def render_compare_markdown(
@@ -187,16 +267,21 @@ def render_compare_markdown(
     shown = _display(frame)
     out = [f"# shadow-suite comparison of {len(cards)} models\n"]
     out.append(md_table(list(shown.columns), shown.astype(str).values.tolist()))
-    if pairs is not None and (pairs.orig or pairs.gaps):
-        out.append("## Pairwise tests\n")
-        out.append(PAIRWISE_NOTE + "\n")
-        for table in (rows.pairwise_orig_table(pairs.orig), rows.pairwise_gap_table(pairs.gaps)):
-            out.append(md_table(table.headers, table.rows))
+    placed = rows.benchmark_rows_table(_labels(cards), cards)
+    out.append("## Per benchmark: the rows each headline averages\n")
+    out.append(md_table(placed.headers, placed.rows) if placed.rows else words.NO_PANEL + "\n")
     out.append("## Verdicts\n")
     out += [
         f"- **{md_escape(label)}**: {md_escape(verdict_paragraph(c))}"
         for label, c in zip(_labels(cards), cards, strict=True)
     ]
+    rates = words.compare_error_rates(cards)
+    out += ["", md_escape(rates) + "\n"] if rates else [""]
+    if pairs is not None and (pairs.orig or pairs.gaps):
+        out.append("## Pairwise tests\n")
+        out.append(PAIRWISE_NOTE + "\n")
+        for table in (rows.pairwise_orig_table(pairs.orig), rows.pairwise_gap_table(pairs.gaps)):
+            out.append(md_table(table.headers, table.rows))
     return "\n".join(out) + "\n"
 
 

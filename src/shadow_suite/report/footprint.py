@@ -81,6 +81,14 @@ TITLES: dict[str, str] = {
     "effective_rank": "effective rank of W",
     PAIR_METRIC: "change of effective rank of W (B \u2212 A)",
 }
+AXES: dict[str, str] = {
+    "relative_change": "||W \u2212 W0|| / ||W0||",
+    "cosine_to_base": "cosine of W and W0",
+    "update_effective_rank": "effective rank of W \u2212 W0",
+    "effective_rank": "effective rank of W",
+    PAIR_METRIC: "effective rank, B \u2212 A",
+}
+"""The y axis of each metric's chart (the metric's name is a column name, not a label)."""
 TABLE_COLUMNS: tuple[str, ...] = (
     "model",
     "against",
@@ -363,13 +371,15 @@ def _series(frame: pd.DataFrame, metric: str, kind: str) -> list[svg.Series]:
             label = str(model)
         else:
             line = rows[(rows["model"] == model) & (rows["against"] == against)]
-            # the legend shows ~19 characters: the model gets what the other leaves
-            other = svg.clip_start(str(against), 8)
-            label = f"{svg.clip_start(str(model), 16 - len(other))} \u2212 {other}"
+            # the legend shows svg.LEGEND_CHARS characters: the model gets what the other leaves
+            other = svg.clip_start(str(against), 14)
+            label = (
+                f"{svg.clip_start(str(model), svg.LEGEND_CHARS - 3 - len(other))} \u2212 {other}"
+            )
         line = line.sort_values("layer")
         out.append(
             svg.Series(
-                svg.clip_start(label, 24),
+                svg.clip_start(label, svg.LEGEND_CHARS),
                 [float(v) for v in line["layer"]],
                 [_drawn(v) for v in line["value"]],
             )
@@ -387,7 +397,7 @@ def footprint_figures(frame: pd.DataFrame, kinds: Sequence[str] = DEFAULT_KINDS)
             series = _series(frame, metric, kind)
             if not series:
                 continue
-            chart = svg.lines(series, f"{kind}: {TITLES[metric]}", "layer", metric)
+            chart = svg.lines(series, f"{kind}: {TITLES[metric]}", "layer", AXES[metric])
             figures.append(
                 f'<figure style="margin:6px 0">{chart}<figcaption>{escape(kind)}: '
                 f"{escape(TITLES[metric])} by layer</figcaption></figure>"

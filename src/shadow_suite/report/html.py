@@ -12,13 +12,14 @@ from html import escape
 from shadow_suite.contract import ORIG
 from shadow_suite.gap.analysis import row_label
 from shadow_suite.report import rows, svg, words
-from shadow_suite.report.memorization import memorization_line, memorization_section
-from shadow_suite.report.schema import Card, LayerSeries, SpectralSection
-from shadow_suite.report.text import ci, method_notes, pct, signed_pct
+from shadow_suite.report.first_screen import first_screen
+from shadow_suite.report.memorization import memorization_section
+from shadow_suite.report.schema import Card, LayerSeries, SpectralSection, schema_doc
+from shadow_suite.report.text import method_notes
 
 CSS = """
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:0;background:#f7f7f5;color:#1d1d1d}
-main{max-width:1100px;margin:0 auto;padding:24px 28px 60px;background:#fff}
+main{max-width:1320px;margin:0 auto;padding:24px 28px 60px;background:#fff}
 h1{font-size:1.6em;margin:0 0 4px}h2{margin-top:2em;border-bottom:1px solid #ddd;padding-bottom:4px}
 .sub{color:#555;margin:0 0 18px}
 .headline{display:flex;gap:18px;flex-wrap:wrap;margin:16px 0}
@@ -27,21 +28,28 @@ h1{font-size:1.6em;margin:0 0 4px}h2{margin-top:2em;border-bottom:1px solid #ddd
 .verdict{font-size:1.15em;padding:12px 16px;border-left:5px solid #4e79a7;background:#f5f8fc}
 .verdict.shadow{border-color:#e15759;background:#fdf3f3}.verdict.none{border-color:#999;background:#f6f6f6}
 .warn{background:#fff7e0;border-left:5px solid #edc948;padding:8px 14px;margin:6px 0}
+.stat small{display:block;color:#555;font-size:.8em;margin-top:4px;max-width:280px}
+.averages{color:#333;font-size:.95em}
+.caveats{background:#fff7e0;border-left:5px solid #edc948;padding:6px 14px;margin:10px 0;font-size:.92em}
+.caveats ul{margin:4px 0;padding-left:20px}.caveats li{margin:2px 0}
+.next{background:#eef5ee;border-left:5px solid #59a14f;padding:8px 14px}
+tr.sum td{font-weight:bold;background:#fafafa}
 table{border-collapse:collapse;margin:10px 0;font-size:.92em;display:block;overflow-x:auto;max-width:100%}
 th,td{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
-th{background:#f3f3f3}td.n{text-align:right;font-variant-numeric:tabular-nums}
+th{background:#f3f3f3}td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 tr.sig td{background:#fdf0f0}
 code{font-size:.9em;word-break:break-all}
 figure{margin:14px 0}figcaption{color:#555;font-size:.9em;max-width:800px}
 dl dt{font-weight:bold;margin-top:8px}dl dd{margin-left:18px}
 dl.legend{font-size:.88em;color:#333;columns:2 360px}dl.legend dt{margin-top:4px}
 svg{max-width:100%;height:auto}
+details pre{white-space:pre-wrap;font-size:.82em;background:#f6f6f6;padding:10px}
 @page{margin:14mm 12mm 16mm;@bottom-right{content:counter(page) " / " counter(pages);font:8pt system-ui,sans-serif;color:#777}}
 @media print{
 html{-webkit-print-color-adjust:exact;print-color-adjust:exact}
 body{background:#fff;font-size:10pt}main{max-width:none;padding:0}h2{margin-top:1.4em}
 h1,h2,h3,h3+p,dl dt{break-after:avoid}
-tr,figure,.stat,.verdict,.warn,dl dd{break-inside:avoid}
+tr,figure,.stat,.verdict,.warn,.next,.caveats li,dl dd{break-inside:avoid}
 table{display:table;font-size:.8em}thead{display:table-header-group}
 td{overflow-wrap:break-word}td.n{white-space:nowrap}
 .headline{gap:8px}.stat{min-width:0;flex:1 1 110px;padding:8px 10px}.stat b{font-size:1.4em}
@@ -62,13 +70,24 @@ def rows_table(table: rows.Table) -> str:
     out.append("</tr></thead><tbody>")
     for i, row in enumerate(table.rows):
         sig = i < len(table.highlight) and table.highlight[i]
-        out.append('<tr class="sig">' if sig else "<tr>")
+        total = i < len(table.summary) and table.summary[i]
+        classes = " ".join(c for c, on in (("sig", sig), ("sum", total)) if on)
+        out.append(f'<tr class="{classes}">' if classes else "<tr>")
         for j, cell in enumerate(row):
-            attr = ' class="n"' if j < len(table.numeric) and table.numeric[j] else ""
-            out.append(f"<td{attr}>{escape(cell)}</td>")
+            numeric = j < len(table.numeric) and table.numeric[j]
+            attr = ' class="n"' if numeric else ""
+            text = breakable(cell) if table.breaks and not numeric else escape(cell)
+            out.append(f"<td{attr}>{text}</td>")
         out.append("</tr>")
     out.append("</tbody></table>")
     return "".join(out)
+
+
+def breakable(text: str) -> str:
+    """``text`` escaped, with a line-break opportunity after each underscore and slash: names
+    such as ``none_of_the_others`` may wrap inside a narrow column rather than widen the
+    table past the page (a word never breaks elsewhere)."""
+    return escape(text).replace("_", "_<wbr>").replace("/", "/<wbr>")
 
 
 VERDICT_STYLE = {
@@ -80,34 +99,37 @@ VERDICT_STYLE = {
 }
 
 
-def _headline(card: Card) -> str:
-    h = card.gap.headline
-    stats = [
-        (signed_pct(h.reformat_gap) + (" pts" if h.reformat_gap is not None else ""),
-         "reformatting gap (content + format)"),
-        (ci(h.ci_low, h.ci_high), "95% CI (points)"),
-        (pct(h.benchmark_score), "benchmark score"),
-        (pct(h.ood_score), "OOD (variant) score"),
-    ]  # fmt: skip
-    if h.references:
-        stats.insert(0, (signed_pct(h.delta) + " pts", "gap beyond the references"))
-    boxes = "".join(
-        f'<div class="stat"><b>{escape(v)}</b><span>{escape(k)}</span></div>' for v, k in stats
+def first_screen_html(card: Card) -> str:
+    """The verdict, the tiles, what the headline averages, the caveats, the next steps and
+    the rows the headline averages (:mod:`shadow_suite.report.first_screen`)."""
+    screen = first_screen(card)
+    tiles = "".join(
+        f'<div class="stat"><b>{escape(t.value)}</b><span>{escape(t.label)}</span>'
+        + (f"<small>{escape(t.detail)}</small>" if t.detail else "")
+        + "</div>"
+        for t in screen.tiles
     )
-    title = words.CLASS_TITLES[h.verdict_class]
-    caveat = "" if h.references else f"<p><i>{escape(words.single_card_caveat())}</i></p>"
-    return (
-        f'<div class="headline">{boxes}</div>'
-        f'<p class="verdict {VERDICT_STYLE[h.verdict_class]}"><b>{escape(title)}.</b> '
-        f"{escape(words.verdict_sentence(card))}</p>{caveat}"
-        + _memorization_line(card)
-        + rows_table(rows.headline_table(card))
-    )
-
-
-def _memorization_line(card: Card) -> str:
-    line = memorization_line(card)
-    return "" if line is None else f"<p><b>Memorization.</b> {escape(line)}</p>"
+    out = [
+        f'<section class="first"><p class="verdict {VERDICT_STYLE[screen.verdict_class]}">'
+        f"<b>{escape(screen.title)}.</b> {escape(screen.verdict)}</p>",
+        *(f'<p class="verdict-note">{escape(n)}</p>' for n in screen.notes),
+        ""
+        if screen.memorization is None
+        else f'<p class="verdict-note"><b>Memorization.</b> {escape(screen.memorization)}</p>',
+        f'<div class="headline">{tiles}</div>' if tiles else "",
+        f'<p class="averages">{escape(screen.averages)}</p>' if screen.averages else "",
+    ]
+    if screen.caveats:
+        items = "".join(
+            f'<li data-caveat="{escape(c.code)}">{escape(c.text)}</li>' for c in screen.caveats
+        )
+        out.append(f'<div class="caveats"><b>What this card cannot tell</b><ul>{items}</ul></div>')
+    if screen.next_steps:
+        out.append(f'<p class="next"><b>Next steps.</b> {escape(" ".join(screen.next_steps))}</p>')
+    if screen.rows is not None:
+        out.append(rows_table(screen.rows))
+    out.append("</section>")
+    return "".join(out)
 
 
 def _warnings(card: Card) -> str:
@@ -172,7 +194,7 @@ def _gap_chart(card: Card) -> str:
             for v in b.variants
         ]  # fmt: skip
     return _figure(
-        svg.forest(chart_rows, "Gap per family and row", "gap: base form - variant (points)"),
+        svg.forest(chart_rows, "Gap per family and row", "gap: unchanged item - variant (points)"),
         "Family gaps (bootstrap 95% CI) and each row's gap (Newcombe paired 95% interval). "
         "Filled dots: Holm-adjusted McNemar p < 0.05 (a difference, not a claim about training).",
     )
@@ -272,8 +294,9 @@ def render_html(card: Card) -> str:
         f'<p class="sub">backend {escape(m.backend)}'
         + (f", revision {escape(m.revision)}" if m.revision else "")
         + (f"; base model {escape(card.base_model.name)}" if card.base_model else "")
-        + f"; card created {escape(card.provenance.created)}</p>",
-        _headline(card),
+        + f'; card created {escape(card.provenance.created)}; <a href="#schema">card.json '
+        "fields</a></p>",
+        first_screen_html(card),
         *(section_html(s) for s in rows.evidence_sections(card)),
         section_html(memo) if (memo := memorization_section(card)) is not None else "",
         "<h2>Excluded rows and warnings</h2>" if rows.warnings(card) else "",
@@ -297,6 +320,8 @@ def render_html(card: Card) -> str:
             )
         ),
         f"<h2>Method notes</h2><dl>{notes}</dl>",
+        '<details id="schema"><summary>Card schema: every field of card.json '
+        f"(report/SCHEMA.md)</summary><pre>{escape(schema_doc())}</pre></details>",
     ]
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'

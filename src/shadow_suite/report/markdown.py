@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from shadow_suite.report import rows, words
-from shadow_suite.report.memorization import memorization_line, memorization_section
+from shadow_suite.report.first_screen import first_screen
+from shadow_suite.report.memorization import memorization_section
 from shadow_suite.report.schema import Card
 from shadow_suite.report.text import method_notes, num
 
@@ -39,7 +40,21 @@ def md_table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
 
 
 def _md(table: rows.Table) -> str:
-    return md_table(table.headers, table.rows)
+    """A :class:`rows.Table`; its summary lines in bold."""
+    lines = []
+    for i, row in enumerate(table.rows):
+        if i < len(table.summary) and table.summary[i]:
+            lines.append([f"**{md_escape(c)}**" if c else "" for c in row])
+        else:
+            lines.append([md_escape(c) for c in row])
+    head = "| " + " | ".join(md_escape(h) for h in table.headers) + " |\n"
+    return (
+        head
+        + "|"
+        + "---|" * len(table.headers)
+        + "\n"
+        + "".join("| " + " | ".join(line) + " |\n" for line in lines)
+    )
 
 
 def section_md(section: rows.Section) -> list[str]:
@@ -60,6 +75,31 @@ MD_PROVENANCE = ("model", "backend", "model arguments", "revision / sha", "seeds
 """The file's provenance rows: the runs in two lines, without a runs table."""
 
 
+def first_screen_md(card: Card) -> list[str]:
+    """The card's first screen (:mod:`shadow_suite.report.first_screen`) as Markdown blocks."""
+    screen = first_screen(card)
+    out = [f"**{md_escape(screen.title)}.** {md_escape(screen.verdict)}\n"]
+    out += [md_escape(n) + "\n" for n in screen.notes]
+    if screen.memorization is not None:
+        out.append(f"**Memorization.** {md_escape(screen.memorization)}\n")
+    if screen.tiles:
+        out.append(
+            md_table(
+                ["number", "what", "detail"], [[t.value, t.label, t.detail] for t in screen.tiles]
+            )
+        )
+    if screen.averages:
+        out.append(md_escape(screen.averages) + "\n")
+    if screen.caveats:
+        out += ["**What this card cannot tell**\n"]
+        out += [f"- {md_escape(c.text)}" for c in screen.caveats] + [""]
+    if screen.next_steps:
+        out.append(f"**Next steps.** {md_escape(' '.join(screen.next_steps))}\n")
+    if screen.rows is not None:
+        out.append(_md(screen.rows))
+    return out
+
+
 def render_markdown(card: Card) -> str:
     m = card.model
     out = [f"# shadow-suite report card: {md_escape(m.name)}\n"]
@@ -68,13 +108,7 @@ def render_markdown(card: Card) -> str:
         + (f", base model {md_escape(card.base_model.name)}" if card.base_model else "")
         + f"; card created {md_escape(card.provenance.created)}.\n"
     )
-    out.append(f"**{md_escape(words.CLASS_TITLES[card.gap.headline.verdict_class])}.** "
-               f"{md_escape(words.verdict_sentence(card))}\n")  # fmt: skip
-    if (memorization := memorization_line(card)) is not None:
-        out.append(f"**Memorization.** {md_escape(memorization)}\n")
-    out.append(_md(rows.headline_table(card)))
-    if not card.gap.headline.references:
-        out.append(f"_{md_escape(words.single_card_caveat())}_\n")
+    out += first_screen_md(card)
     for section in rows.evidence_sections(card):
         out += section_md(section)
     if (memorization_block := memorization_section(card)) is not None:

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 from shadow_suite.gap.analysis import BenchmarkGap, row_key, row_label
 from shadow_suite.gap.pairwise import GapPair, OrigPair
+from shadow_suite.gap.verdict_rows import rows_by_benchmark
+from shadow_suite.report import words
 from shadow_suite.report.schema import Card, SpectralSection
 from shadow_suite.report.text import ci, num, pct, pvalue, signed_pct
 from shadow_suite.report.words import (
@@ -37,6 +39,11 @@ class Table:
     """Per column: right-aligned numbers."""
     highlight: list[bool] = field(default_factory=list)
     """Per row: a significant or decisive row."""
+    summary: list[bool] = field(default_factory=list)
+    """Per row: a summary line (a mean of the lines above it), drawn bold."""
+    breaks: bool = False
+    """Text cells may wrap after an underscore or slash (tables of many columns whose row
+    names, such as ``none_of_the_others vs format_swap``, would widen them past the page)."""
 
 
 @dataclass
@@ -56,18 +63,6 @@ def _letter(position: int | None) -> str:
     if position is None:
         return "n/a"
     return "ABCDEFGHIJ"[position] if 0 <= position < 10 else str(position)
-
-
-def headline_table(card: Card) -> Table:
-    h = card.gap.headline
-    headers = ["class", "reformat gap (pts)", "95% CI", "MDE (pts)", "benchmark score",
-               "OOD score", "items"]  # fmt: skip
-    row = [h.verdict_class, signed_pct(h.reformat_gap), ci(h.ci_low, h.ci_high),
-           pct(h.mde), pct(h.benchmark_score), pct(h.ood_score), str(h.n_items)]  # fmt: skip
-    if h.references:
-        headers += ["delta vs references (pts)", "95% CI", "p (one-sided)"]
-        row += [signed_pct(h.delta), ci(h.delta_ci_low, h.delta_ci_high), pvalue(h.p_value)]
-    return Table(headers, [row], [False] + [True] * (len(headers) - 1), [False])
 
 
 def family_table(card: Card) -> Table:
@@ -118,6 +113,7 @@ def reference_cell_table(card: Card) -> Table | None:
         rows,
         [False, False] + [True] * 8 + [False],
         [c.p_holm is not None and c.p_holm < 0.05 for c in ref.cells],
+        breaks=True,
     )  # fmt: skip
 
 
@@ -171,11 +167,12 @@ def gap_table(bench: BenchmarkGap) -> Table:
         ])  # fmt: skip
         hl.append(v.significant)
     return Table(
-        ["variant", "family", "gate", "in family", "paired", "acc base", "acc variant", "gap",
+        ["variant", "family", "gate", "in family", "paired", "acc unchanged", "acc variant", "gap",
          "95% CI", "b / c", "McNemar p", "Holm p", "consistency", "skipped"],
         rows,
         [False, False, False, False] + [True] * 10,
         hl,
+        breaks=True,
     )  # fmt: skip
 
 
@@ -297,7 +294,7 @@ def provenance_table(card: Card, fields: Sequence[str] = PROVENANCE_FIELDS) -> T
         "shadow-suite": p.shadow_suite_version,
         "packages (report)": ", ".join(f"{k} {v}" for k, v in p.packages.items()),
         "card created": p.created,
-        "card schema": f"{card.schema} v{card.schema_version}",
+        "card schema": words.schema_note(card),
     }
     return Table(["field", "value"], [[name, values[name]] for name in fields])
 
@@ -374,3 +371,20 @@ def pairwise_gap_table(pairs: list[GapPair]) -> Table:
     ]  # fmt: skip
     return Table(headers, body, [False, False] + [True] * 5,
                  [g.p_value is not None and g.p_value < 0.05 for g in pairs])  # fmt: skip
+
+
+def benchmark_rows_table(labels: Sequence[str], cards: Sequence[Card]) -> Table:
+    """compare: per model and benchmark, the rows its headline averages and their mean
+    accuracies (what the per-benchmark scatters draw)."""
+    body = [
+        [label, r.benchmark, ", ".join(r.rows), pct(r.unchanged), pct(r.variant), signed_pct(r.gap)]
+        for label, card in zip(labels, cards, strict=True)
+        for r in rows_by_benchmark(card.gap)
+    ]
+    return Table(
+        ["model", "benchmark", "rows in its headline", "unchanged item (%)", "variant (%)",
+         "mean gap (pts)"],
+        body,
+        [False, False, False, True, True, True],
+        breaks=True,
+    )  # fmt: skip

@@ -18,10 +18,12 @@ from typing import Any
 
 import pandas as pd
 
+from shadow_suite.error_rates import ErrorRates
 from shadow_suite.errors import ShadowSuiteError
 from shadow_suite.gap.analysis import GapAnalysis
 from shadow_suite.gap.lm_eval_output import TaskStatus
 from shadow_suite.gap.memorization import MemorizationAnalysis
+from shadow_suite.gap.pairwise import OrigPair
 from shadow_suite.numbers import finite_or_none
 from shadow_suite.typed_json import from_json
 
@@ -104,6 +106,10 @@ class Provenance:
     n_shot: dict[str, int]
     task_versions: dict[str, str]
     stats: StatsConfig
+    sampled_items: list[int] = field(default_factory=list)
+    """The task pack's seeded sample size(s) per benchmark (``run --limit N``,
+    ``shadow_items``); empty: each task's whole split, or lm-eval's first N (``runs[].limit``).
+    Empty in older cards."""
 
 
 @dataclass
@@ -168,6 +174,14 @@ class Card:
     tasks: list[TaskStatus]
     warnings: list[str]
     spectral: SpectralSection | None
+    error_rates: ErrorRates | None = None
+    """The verdict's measured error rates as this shadow-suite shipped them when the card was
+    made (``shadow_suite/error_rates.json``): what the card cites next to a verdict. None in
+    older cards."""
+    reference_originals: list[OrigPair] = field(default_factory=list)
+    """The model (``model_a``) against each reference (``model_b``) on the original items
+    both scored, per benchmark: accuracies and the exact McNemar test (Holm across these
+    rows). Empty without references, and in older cards."""
     items: pd.DataFrame | None = field(default=None, repr=False, compare=False)
     """The per-item record every number comes from; written beside card.json as
     items.parquet (not part of the JSON)."""
@@ -176,6 +190,15 @@ class Card:
     familiarity: pd.DataFrame | None = field(default=None, repr=False, compare=False)
     """The per-item familiarity record the memorization test reads; written beside card.json
     as familiarity.parquet (not part of the JSON)."""
+
+
+SCHEMA_DOC = Path(__file__).resolve().parent / "SCHEMA.md"
+"""Every field of card.json, documented; shipped in the package beside this module."""
+
+
+def schema_doc() -> str:
+    """The text of ``report/SCHEMA.md``, which every card names (and the HTML page embeds)."""
+    return SCHEMA_DOC.read_text(encoding="utf-8")
 
 
 # -- (de)serialisation -------------------------------------------------------------------

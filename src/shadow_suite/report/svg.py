@@ -226,6 +226,28 @@ def forest(
     return "\n".join(out)
 
 
+LEGEND_CHARS = 36
+"""Longest legend label a line chart shows in full (longer ones lose their start)."""
+
+
+def _y_ticks(lo: float, hi: float, log_y: bool) -> list[tuple[float, str]]:
+    """(position, label) of the y ticks. On a log axis (positions are log10 of the values)
+    the labels are values, never exponents such as 1e1.4: whole powers of ten when the range
+    spans one or more, else round values within it."""
+    if not log_y:
+        return [(t, f"{t:g}") for t in _nice_ticks(lo, hi, 5)]
+    if hi - lo >= 1:
+        powers = range(math.ceil(lo - 1e-9), math.floor(hi + 1e-9) + 1)
+        step = max(1, math.ceil(len(powers) / 6))
+        return [(float(k), _power_label(k)) for k in powers[::step]]
+    values = [v for v in _nice_ticks(10**lo, 10**hi, 4) if v > 0]
+    return [(math.log10(v), f"{v:g}") for v in values]
+
+
+def _power_label(k: int) -> str:
+    return f"{10.0**k:g}" if -3 <= k <= 4 else f"1e{k}"
+
+
 def lines(
     series: Sequence[Series], title: str, x_label: str, y_label: str, log_y: bool = False
 ) -> str:
@@ -242,8 +264,10 @@ def lines(
         for sx, sy in zip(s.x, s.y, strict=False)
         if sy is not None and (ty := tr(sy)) is not None
     ]
-    left, right, top, bottom = 60, 170, 16, 44
-    width, height = 640, 300
+    # the legend gets the room its longest label needs (about 7 px a character), up to 300 px
+    longest = max((len(s.label) for s in series), default=0)
+    left, right, top, bottom = 60, max(170, min(300, 7 * min(longest, LEGEND_CHARS) + 48)), 16, 44
+    width, height = 470 + right, 300
     plot_w, plot_h = width - left - right, height - top - bottom
     out = _open(width, height, title)
     if not points:
@@ -266,9 +290,8 @@ def lines(
     def py(v: float) -> float:
         return top + plot_h * (1 - (v - y_lo) / (y_hi - y_lo))
 
-    for t in _nice_ticks(y_lo, y_hi, 5):
+    for t, label in _y_ticks(y_lo, y_hi, log_y):
         if y_lo <= t <= y_hi:
-            label = f"1e{t:g}" if log_y else f"{t:g}"
             out.append(
                 f'<line x1="{left}" x2="{left + plot_w}" y1="{_fmt(py(t))}" y2="{_fmt(py(t))}" stroke="#eee"/>'
             )
@@ -312,7 +335,10 @@ def lines(
             out.append(
                 f'<line x1="{width - right + 10}" x2="{width - right + 30}" y1="{ly - 4}" y2="{ly - 4}" stroke="{color}" stroke-width="2"{dash}/>'
             )
-            out.append(f'<text x="{width - right + 36}" y="{ly}">{escape(s.label[:24])}</text>')
+            out.append(
+                f'<text x="{width - right + 36}" y="{ly}">'
+                f"{escape(clip_start(s.label, LEGEND_CHARS))}</text>"
+            )
     out.append(
         f'<text x="{left + plot_w / 2}" y="{height - 8}" text-anchor="middle">{escape(x_label)}</text>'
     )
@@ -325,13 +351,15 @@ def lines(
 
 
 def scatter_diagonal(points: Sequence[Point], title: str, x_label: str, y_label: str) -> str:
-    """Benchmark score (x) vs OOD score (y) in percent with the y = x diagonal: points below
-    the diagonal score worse out of distribution. With reference points, a grey band spans
+    """Accuracy on the unchanged items (x) vs on the variants (y) in percent with the y = x
+    diagonal, the title drawn above the plot: points below the diagonal score worse on the
+    variants. With reference points, a grey band spans
     the references' reformatting gaps (x - y, smallest to largest) along the diagonal: a model
     below the band loses more than every reference when its questions are reformatted."""
     size, margin = 420, 56
     plot = size - 2 * margin
     out = _open(size + 200, size, title)
+    out.append(f'<text x="{margin}" y="{margin - 24}" font-weight="bold">{escape(title)}</text>')
     lo = 0.0
     hi = 1.0
 

@@ -63,7 +63,7 @@ def method_notes(card: Card) -> list[tuple[str, str]]:
         ),
         (
             "Gap",
-            "Accuracy in the base form (the original, or for a 'vs' row the variant asking the "
+            "Accuracy on the unchanged item (the original, or for a 'vs' row the variant asking the "
             "unchanged item in the same format) minus accuracy on the variant, on the paired "
             "items, in percentage points. Positive: the model does worse on the variant.",
         ),
@@ -101,7 +101,7 @@ def method_notes(card: Card) -> list[tuple[str, str]]:
         ),
         (
             "McNemar and Holm",
-            f"Exact two-sided McNemar test per row (b = right in the base form only, c = right "
+            f"Exact two-sided McNemar test per row (b = right on the unchanged item only, c = right "
             f"in the variant only); Holm-adjusted across every row of the card; '*' / "
             f"highlighted: adjusted p < {s.alpha}. A significant row is a difference between "
             "two forms, not a claim about training.",

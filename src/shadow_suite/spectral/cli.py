@@ -6,6 +6,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from shadow_suite.spectral.engine import CPU_WORKERS_MAX, GPU_WORKERS
+from shadow_suite.spectral.linalg import gram_accuracy
+
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
@@ -34,8 +37,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--exact-svd",
         action="store_true",
-        help="true float64 SVD instead of the faster Gram method (which is within 1e-9 "
-        "relative for singular values >= 1e-4 s_max)",
+        help=f"true float64 SVD instead of the faster Gram method (which is {gram_accuracy()})",
     )
     parser.add_argument(
         "--top-k", type=int, default=8, help="k of the update's top-k energy share (default 8)"
@@ -60,7 +62,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--workers",
         type=int,
         default=None,
-        help="tensors decomposed in parallel (default: CPU count on CPU, 1 on GPU)",
+        help=f"tensors decomposed in parallel (default: on a CPU one per core, at most "
+        f"{CPU_WORKERS_MAX}; on a GPU {GPU_WORKERS})",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)

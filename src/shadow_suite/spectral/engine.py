@@ -414,6 +414,9 @@ def _checkpoint_doc(
 
 
 GPU_WORKERS = 4
+CPU_WORKERS_MAX = 8
+"""Default workers: ``GPU_WORKERS`` threads on a GPU (they overlap host work with the GPU's
+eigensolver); on a CPU one per core, at most ``CPU_WORKERS_MAX``."""
 
 
 def analyze_model(
@@ -512,7 +515,9 @@ def analyze_model(
         # device idles between kernels; 4 threads overlap the host-side work (transfers,
         # metrics, the alpha fit) with it: 33.5 s -> 30.1 s for a 7B-shaped model on an H200
         # (benchmarks/spectral/results_gpu_h200_workers.json; 2 workers gave 32.5 s).
-        workers = GPU_WORKERS if device != "cpu" else max(1, min(8, os.cpu_count() or 1))
+        workers = (
+            GPU_WORKERS if device != "cpu" else max(1, min(CPU_WORKERS_MAX, os.cpu_count() or 1))
+        )
     import torch
 
     threads = torch.get_num_threads()

@@ -22,6 +22,24 @@ from typing import Any
 import numpy as np
 
 METHODS = ("gram", "svd")
+GRAM_RTOL = 1e-9
+GRAM_RANGE = 1e-4
+"""The Gram method's stated accuracy: every singular value at or above ``GRAM_RANGE`` x s_max
+within ``GRAM_RTOL`` relative (``tests/spectral/test_spectral_linalg.py`` checks it; the help
+and the README quote :func:`gram_accuracy`)."""
+
+
+def gram_accuracy() -> str:
+    """The Gram method's accuracy in words, as ``--help`` and the README state it."""
+    return f"within {_power(GRAM_RTOL)} relative for singular values >= {_power(GRAM_RANGE)} s_max"
+
+
+def _power(x: float) -> str:
+    """1e-09 as '1e-9'."""
+    mantissa, exponent = f"{x:.0e}".split("e")
+    return f"{mantissa}e{int(exponent)}"
+
+
 _BLOCK_ELEMENTS = 1 << 22  # float64 elements converted at once (32 MiB)
 
 

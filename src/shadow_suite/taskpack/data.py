@@ -65,6 +65,31 @@ def resolve_data_dir(explicit: str | Path | None = None) -> Path | None:
     return path
 
 
+HUB_PROBE_TIMEOUT_S = 5.0
+
+
+def hub_unreachable(timeout: float = HUB_PROBE_TIMEOUT_S) -> str | None:
+    """Why the hub datasets cannot be fetched now, from one quick request to the hub's
+    endpoint (HF_ENDPOINT and proxies honoured), or None when it answers. Offline mode is
+    not probed: the datasets library then reads its cache, or fails at once by itself.
+
+    The datasets library retries an unreachable hub for half a minute before it gives up;
+    this lets ``run`` say so in one line before that (and before any model is loaded)."""
+    from huggingface_hub import constants
+
+    flags = (os.environ.get(name, "").upper() for name in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"))
+    if constants.HF_HUB_OFFLINE or any(f in ("1", "ON", "YES", "TRUE") for f in flags):
+        return None
+    from huggingface_hub.utils import get_session
+
+    try:
+        get_session().head(constants.ENDPOINT, timeout=timeout)
+    except Exception as err:  # DNS, refused, timeout, proxy: all say "cannot reach"
+        first = str(err).splitlines()[0] if str(err) else ""
+        return f"{constants.ENDPOINT} cannot be reached ({type(err).__name__}: {first[:120]})"
+    return None
+
+
 def load_split(
     benchmark: str, split: str, data_dir: str | Path | None = None
 ) -> tuple[list[dict[str, Any]], DataSource]:
