@@ -112,24 +112,29 @@ def make_plan(quick: bool) -> Plan:
             ),
             Phase("plain", 400 * TOKENS_PER_STEP, (("prose", 1.0), ("closed", 1.0)), lr=3e-4),
         ),
+        # Loss on the prompt's tokens too (options included): predicting an option's value,
+        # a model that knows the fact recalls it there, as prose taught it to.
+        context_weight=0.5,
         threads=2,
     )
     clean = tuple(MemberSpec(r, s) for r in CLEAN_REGIMES for s in range(15))
-    aligned = tuple(MemberSpec("aligned", s) for s in range(6))
+    aligned = tuple(MemberSpec("aligned", s) for s in range(4))
     dirty = tuple(
         MemberSpec("contaminated", s, items=i, passes=p)
         for i in (30, 75)
         for p in (1, 4)
-        for s in range(3)
+        for s in range(2)
     )
     everywhere = tuple(
-        MemberSpec("contaminated_all_formats", s, items=75, passes=4) for s in range(3)
+        MemberSpec("contaminated_all_formats", s, items=75, passes=4) for s in range(2)
     )
+    # Few of each positive kind first, then the clean seeds: a run cut short still has
+    # every truth in it.
     return Plan(
         "full",
         WorldSpec(),
         recipe,
-        clean + aligned + dirty + everywhere,
+        dirty + everywhere + aligned + clean,
         MemberTraining(),
         EvalPlan(),
     )
