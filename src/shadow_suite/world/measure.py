@@ -86,6 +86,8 @@ class MemberOutcome:
     """The smallest Holm-adjusted p of the primary feature's rows."""
     memorization_excess: float | None
     error: str | None = None
+    families: dict[str, dict[str, float | None]] = field(default_factory=dict)
+    """Family -> its delta against the base, interval and Holm p (the verdict's pieces)."""
 
     @property
     def called(self) -> bool:
@@ -123,6 +125,11 @@ def member_outcome(
             name, regime, truth, dose, None, None, None, None, gain, None, None, None, str(err)
         )
     h = card.gap.headline
+    reference = card.gap.reference
+    families = {
+        f.family: {"delta": f.delta, "ci_low": f.ci_low, "ci_high": f.ci_high, "p_holm": f.p_holm}
+        for f in ([] if reference is None else reference.families)
+    }
     memo = card.memorization
     rows = [] if memo is None else [r for r in memo.primary_rows() if r.p_holm is not None]
     best = min(rows, key=lambda r: r.p_holm or 1.0) if rows else None
@@ -139,6 +146,7 @@ def member_outcome(
         None if memo is None else memo.detected,
         None if best is None else best.p_holm,
         None if best is None else best.excess,
+        families=families,
     )
 
 
@@ -159,6 +167,9 @@ class Measured:
     """Contaminated members (either kind) detected, by dose."""
     roc: list[dict[str, float | None]]
     """Verdict margin -> detection (contaminated and aligned) and false-positive rates."""
+    family_shares: dict[str, dict[str, int]]
+    """Truth -> family -> members called ``benchmark_specific`` whose family's own delta
+    interval lies above zero (which families carry the positive verdicts)."""
     errors: dict[str, str] = field(default_factory=dict)
 
     def record(self) -> dict[str, Any]:
@@ -183,6 +194,7 @@ class Measured:
             f"  memorization detection {dose}: {r.text()}"
             for dose, r in self.memorization_detection_per_dose.items()
         ]
+        out.append(f"families carrying the positive verdicts: {json.dumps(self.family_shares)}")
         out += [f"  error {name}: {e}" for name, e in self.errors.items()]
         return out
 
@@ -227,6 +239,18 @@ def measure(outcomes: Sequence[MemberOutcome]) -> Measured:
             for d, ms in sorted(memo_dose.items())
         },
         roc,
+        {
+            truth: _count(
+                [
+                    family
+                    for o in members
+                    if o.called
+                    for family, f in o.families.items()
+                    if (f.get("ci_low") or 0.0) > 0.0
+                ]
+            )
+            for truth, members in sorted(by_truth.items())
+        },
         {o.name: o.error for o in outcomes if o.error},
     )
 
