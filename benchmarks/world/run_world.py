@@ -36,6 +36,8 @@ from typing import Any
 from shadow_suite.errors import ShadowSuiteError
 
 HERE = Path(__file__).resolve().parent
+RESULTS_VERSION = 1
+"""Version of the results file's layout; a file of another version is refused, not mixed."""
 TOKENS_PER_STEP = 32 * 40
 """Batch of 32 documents of about 40 tokens: how phase budgets are written below."""
 
@@ -249,6 +251,23 @@ def write_shipped_rates(result: dict[str, Any], results_path: Path) -> None:
     )
 
 
+def read_results(path: Path) -> dict[str, Any]:
+    """The results of earlier stages (empty when none); one line when it is not ours."""
+    if not path.is_file():
+        return {}
+    try:
+        result = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ShadowSuiteError(f"{path}: not a results file ({err})") from None
+    if not isinstance(result, dict) or result.get("version") != RESULTS_VERSION:
+        found = result.get("version") if isinstance(result, dict) else None
+        raise ShadowSuiteError(
+            f"{path}: results version {found!r}, this script writes {RESULTS_VERSION}; "
+            "move it away or give --results"
+        )
+    return result
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a tiny world end to end")
@@ -272,9 +291,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     results_path = Path(args.results) if args.results else HERE / f"results{suffix}.json"
     started = time.perf_counter()
     log = _log(started)
-    result: dict[str, Any] = (
-        json.loads(results_path.read_text(encoding="utf-8")) if results_path.is_file() else {}
-    )
+    try:
+        result = read_results(results_path)
+    except ShadowSuiteError as err:
+        print(f"run_world: error: {err}", file=sys.stderr)
+        return 2
+    result["version"] = RESULTS_VERSION
     result["mode"] = plan.mode
     result["plan"] = {
         "world": plan.world.record(),

@@ -102,6 +102,18 @@ def test_quick_world_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert script.main([*common, "--stage", "analyse"]) == 0
     again = json.loads(results.read_text())
     assert again["analyse"] == result["analyse"]
+    # a results file of another layout is refused in one line, and left as it was
+    other = tmp_path / "other.json"
+    other.write_text('{"version": 0}')
+    assert script.main([*common[:3], "--results", str(other), "--stage", "analyse"]) == 2
+    assert (
+        capsys.readouterr()
+        .err.strip()
+        .endswith(
+            f"{other}: results version 0, this script writes 1; move it away or give --results"
+        )
+    )
+    assert other.read_text() == '{"version": 0}'
     # rates from an incompetent base are never shipped
     assert script.main([*common, "--stage", "analyse", "--write-error-rates"]) == 2
     assert "not competent" in capsys.readouterr().err
