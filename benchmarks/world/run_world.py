@@ -216,37 +216,51 @@ def stage_analyse(plan: Plan, work: Path) -> dict[str, Any]:
     return {"measured": measured.record(), "members": [asdict(o) for o in outcomes]}
 
 
-def write_shipped_rates(result: dict[str, Any], results_path: Path) -> None:
+def write_shipped_rates(
+    result: dict[str, Any], results_path: Path, even_if_incompetent: bool
+) -> None:
+    """The verdict's rates into the package's ``error_rates.json``; the base's failing forms,
+    if any, go into the limits sentence every card cites."""
     from shadow_suite.error_rates import (
         ERROR_RATES_VERSION,
         ErrorRates,
         MeasuredRate,
         write_error_rates,
     )
+    from shadow_suite.world.measure import STRONG_GAIN
 
-    if not result.get("base", {}).get("competent"):
+    base = result.get("base", {})
+    if "analyse" not in result or not base.get("forms"):
+        raise ShadowSuiteError(f"{results_path}: run the base and analyse stages first")
+    failing = [f"{f['benchmark']}/{f['variant']}" for f in base["forms"] if not f["competent"]]
+    if failing and not even_if_incompetent:
         raise ShadowSuiteError(
             f"{results_path}: the base is not competent in every form; its population's rates "
-            "would not measure the verdict, and are not shipped"
+            "are not shipped (--even-if-incompetent ships them with that in their limits)"
         )
     m = result["analyse"]["measured"]
-    fp, det = m["verdict_false_positive"], m["verdict_detection_contaminated"]
+    fp, det = m["verdict_false_positive"], m["verdict_detection_strong"]
+    limits = "small models trained from scratch on invented facts; real models' training is larger and unknown"
+    if failing:
+        limits += (
+            f"; the base answered {len(failing)} of {len(base['forms'])} forms at chance "
+            f"({', '.join(failing)}), so those rows weigh less than they would for a competent base"
+        )
+    spec = result["plan"]["world"]
     write_error_rates(
         ErrorRates(
             version=ERROR_RATES_VERSION,
             measured_on=datetime.date.today().isoformat(),
             world=(
-                "fine-tunes of one small Llama trained from scratch on a synthetic world "
+                f"{len(result['analyse']['members'])} fine-tunes of one 2.1M-parameter Llama "
+                f"trained from scratch on a synthetic world of {spec['entities']} people "
                 "rendered as MMLU and ARC-Challenge items (benchmarks/world)"
             ),
-            limits=(
-                "small models and invented facts; real models' training mixes are larger "
-                "and unknown"
-            ),
+            limits=limits,
             false_positive=MeasuredRate(fp["k"], fp["n"], fp["ci_low"], fp["ci_high"]),
             detection=MeasuredRate(det["k"], det["n"], det["ci_low"], det["ci_high"]),
-            detection_min_gain=0.0,
-            source=str(results_path.relative_to(HERE.parent.parent)),
+            detection_min_gain=STRONG_GAIN,
+            source=str(results_path.resolve().relative_to(HERE.parent.parent)),
         )
     )
 
@@ -278,7 +292,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--even-if-incompetent",
         action="store_true",
-        help="train the population although the base failed its competence check",
+        help="train the population (or ship its rates) although the base failed its "
+        "competence check",
     )
     parser.add_argument("--write-error-rates", action="store_true")
     args = parser.parse_args(argv)
@@ -321,7 +336,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             result["analyse"] = stage_analyse(plan, work)
             atomic.write_json(results_path, result)
         if args.write_error_rates:
-            write_shipped_rates(result, results_path)
+            write_shipped_rates(result, results_path, args.even_if_incompetent)
     except ShadowSuiteError as err:
         print(f"run_world: error: {err}", file=sys.stderr)
         return 2

@@ -63,6 +63,7 @@ def test_rates_count_each_truth_apart() -> None:
     # the memorization test's false positives count every member that saw no test item
     assert (m.memorization_false_positive.k, m.memorization_false_positive.n) == (1, 3)
     assert m.memorization_detection_per_dose["contaminated_all_formats 6 items x 4 passes"].k == 1
+    assert m.verdict_detection_strong.n == 0  # orig +10 points: not a strong contamination
     assert m.roc[0]["margin"] == 0.0 and m.roc[0]["false_positive"] == 0.5
     zero = rate([False] * 20)
     assert zero.ci_low == 0.0 and zero.ci_high == pytest.approx(0.1684, abs=1e-4)

@@ -24,6 +24,8 @@ from typing import Any
 from shadow_suite.errors import ShadowSuiteError
 
 VERDICT_POSITIVE = "benchmark_specific"
+STRONG_GAIN = 0.20
+"""Orig accuracy gain (share) over the base that makes a contamination "strong"."""
 MARGINS = tuple(round(0.01 * k, 2) for k in range(0, 31))
 """Verdict margins of the ROC (shares: 0.02 = 2 points)."""
 
@@ -159,6 +161,9 @@ class Measured:
     verdict_detection_aligned: Rate
     verdict_detection_contaminated: Rate
     verdict_detection_per_dose: dict[str, Rate]
+    verdict_detection_strong: Rate
+    """Contaminated members whose orig accuracy rose by ``STRONG_GAIN`` or more over the base
+    on some benchmark (the issue's goal: >= 80% of these called)."""
     verdict_on_all_formats: dict[str, int]
     """Verdict classes of members contaminated in every format (invisible to it by design)."""
     memorization_false_positive: Rate
@@ -185,6 +190,9 @@ class Measured:
             f"verdict detection, contaminated: {self.verdict_detection_contaminated.text()}",
         ]
         out += [f"  {dose}: {r.text()}" for dose, r in self.verdict_detection_per_dose.items()]
+        out.append(
+            f"  orig +{100 * STRONG_GAIN:.0f} points or more: {self.verdict_detection_strong.text()}"
+        )
         out.append(f"verdict on contaminated-in-every-format: {self.verdict_on_all_formats}")
         out.append(
             "memorization false-positive rate (clean and aligned): "
@@ -232,6 +240,7 @@ def measure(outcomes: Sequence[MemberOutcome]) -> Measured:
         rate([o.called for o in aligned]),
         rate([o.called for o in dirty]),
         {d: rate([o.called for o in ms]) for d, ms in sorted(per_dose.items())},
+        rate([o.called for o in dirty if max(o.orig_gain.values(), default=0.0) >= STRONG_GAIN]),
         _count([str(o.verdict_class) for o in everywhere]),
         rate([bool(o.memorization_detected) for o in clean + aligned]),
         {
