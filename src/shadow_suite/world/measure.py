@@ -90,6 +90,9 @@ class MemberOutcome:
     error: str | None = None
     families: dict[str, dict[str, float | None]] = field(default_factory=dict)
     """Family -> its delta against the base, interval and Holm p (the verdict's pieces)."""
+    memorization_by_feature: dict[str, bool] = field(default_factory=dict)
+    """Familiarity feature -> whether some benchmark's row under it has Holm p < alpha (the
+    card tests the primary feature only; the others are measured here to choose it)."""
 
     @property
     def called(self) -> bool:
@@ -135,6 +138,10 @@ def member_outcome(
     memo = card.memorization
     rows = [] if memo is None else [r for r in memo.primary_rows() if r.p_holm is not None]
     best = min(rows, key=lambda r: r.p_holm or 1.0) if rows else None
+    by_feature: dict[str, bool] = {}
+    for row in [] if memo is None else memo.rows:
+        hit = row.p_holm is not None and row.p_holm < memo.alpha  # type: ignore[union-attr]
+        by_feature[row.feature] = by_feature.get(row.feature, False) or hit
     return MemberOutcome(
         name,
         regime,
@@ -149,6 +156,7 @@ def member_outcome(
         None if best is None else best.p_holm,
         None if best is None else best.excess,
         families=families,
+        memorization_by_feature=by_feature,
     )
 
 
@@ -172,6 +180,9 @@ class Measured:
     """Contaminated members (either kind) detected, by dose."""
     roc: list[dict[str, float | None]]
     """Verdict margin -> detection (contaminated and aligned) and false-positive rates."""
+    memorization_features: dict[str, dict[str, Rate]]
+    """Feature -> its false-positive rate (clean and aligned) and detection rate (every
+    contaminated member), had the test used it."""
     family_shares: dict[str, dict[str, int]]
     """Truth -> family -> members called ``benchmark_specific`` whose family's own delta
     interval lies above zero (which families carry the positive verdicts)."""
@@ -201,6 +212,11 @@ class Measured:
         out += [
             f"  memorization detection {dose}: {r.text()}"
             for dose, r in self.memorization_detection_per_dose.items()
+        ]
+        out += [
+            f"  memorization feature {name}: false positives {r['false_positive'].text()}, "
+            f"detection {r['detection'].text()}"
+            for name, r in self.memorization_features.items()
         ]
         out.append(f"families carrying the positive verdicts: {json.dumps(self.family_shares)}")
         out += [f"  error {name}: {e}" for name, e in self.errors.items()]
@@ -248,6 +264,17 @@ def measure(outcomes: Sequence[MemberOutcome]) -> Measured:
             for d, ms in sorted(memo_dose.items())
         },
         roc,
+        {
+            feature: {
+                "false_positive": rate(
+                    [o.memorization_by_feature.get(feature, False) for o in clean + aligned]
+                ),
+                "detection": rate(
+                    [o.memorization_by_feature.get(feature, False) for o in dirty + everywhere]
+                ),
+            }
+            for feature in sorted({f for o in outcomes for f in o.memorization_by_feature})
+        },
         {
             truth: _count(
                 [
