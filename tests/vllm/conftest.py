@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from vllm_runs import (
+    ENGINE_GEN_KWARGS,
     ENGINE_OPTIONS,
     MAX_LEN,
     EvalRun,
@@ -71,7 +72,9 @@ def engine_run(
 ) -> EvalRun:
     args = engine_model_args(str(vllm_model), ENGINE_OPTIONS)
     out = tmp_path_factory.mktemp("run_vllm_engine")
-    return run_lm_eval("vllm", "vllm", args, out, eval_env(benchmark_data))
+    return run_lm_eval(
+        "vllm", "vllm", args, out, eval_env(benchmark_data), gen_kwargs=ENGINE_GEN_KWARGS
+    )
 
 
 @pytest.fixture(scope="session")
