@@ -94,7 +94,11 @@ def server_run(
         (out / "serve.log").open("wb") as log,
         running_vllm_server(vllm_model, extra_args=serve_args, log=log, env=env) as server,
     ):
-        info = check_server(server.base_url, server.model, require_prompt_logprobs=True)
+        # The probe is the server's first completion: on two loaded cores it has taken more
+        # than check_server's default 10 s (the probe timed out, read as "no prompt logprobs").
+        info = check_server(
+            server.base_url, server.model, timeout_s=120.0, require_prompt_logprobs=True
+        )
         # No tokenizer on the client side: lm-eval tokenizes through the server's
         # /tokenize endpoint, as a client on another host with no model files would.
         args = server_model_args(server.base_url, server.model, num_concurrent=2)
