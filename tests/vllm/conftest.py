@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from vllm_runs import (
+    ENGINE_GEN_KWARGS,
     ENGINE_OPTIONS,
     MAX_LEN,
     EvalRun,
@@ -71,7 +72,9 @@ def engine_run(
 ) -> EvalRun:
     args = engine_model_args(str(vllm_model), ENGINE_OPTIONS)
     out = tmp_path_factory.mktemp("run_vllm_engine")
-    return run_lm_eval("vllm", "vllm", args, out, eval_env(benchmark_data))
+    return run_lm_eval(
+        "vllm", "vllm", args, out, eval_env(benchmark_data), gen_kwargs=ENGINE_GEN_KWARGS
+    )
 
 
 @pytest.fixture(scope="session")
@@ -91,7 +94,11 @@ def server_run(
         (out / "serve.log").open("wb") as log,
         running_vllm_server(vllm_model, extra_args=serve_args, log=log, env=env) as server,
     ):
-        info = check_server(server.base_url, server.model, require_prompt_logprobs=True)
+        # The probe is the server's first completion: on two loaded cores it has taken more
+        # than check_server's default 10 s (the probe timed out, read as "no prompt logprobs").
+        info = check_server(
+            server.base_url, server.model, timeout_s=120.0, require_prompt_logprobs=True
+        )
         # No tokenizer on the client side: lm-eval tokenizes through the server's
         # /tokenize endpoint, as a client on another host with no model files would.
         args = server_model_args(server.base_url, server.model, num_concurrent=2)

@@ -87,6 +87,26 @@ def test_parse_row_reads_lm_eval_samples() -> None:
     assert item.generation == "so #### 7" and item.answer == "7" and item.loglikelihoods is None
 
 
+def test_detokenization_options_are_left_out_of_the_compared_requests() -> None:
+    def row(gen_kwargs: dict[str, object]) -> dict[str, object]:
+        return {"doc_id": 2, "filter": "strict-match",
+                "arguments": {"gen_args_0": {"arg_0": "Q", "arg_1": gen_kwargs}},
+                "resps": [["so #### 7"]], "filtered_resps": ["7"]}  # fmt: skip
+
+    hf = parse_row("g", row({"until": ["Q:"], "max_gen_toks": 32}))
+    engine = parse_row("g", row({"until": ["Q:"], "max_gen_toks": 32, "skip_special_tokens": True,
+                                 "spaces_between_special_tokens": False}))  # fmt: skip
+    key = ("g", 2, "strict-match")
+    result = compare({key: hf}, {key: engine}, TOL)
+    assert result.ok and result.generation == 1
+    # Any other generation argument is still part of the request.
+    longer = parse_row("g", row({"until": ["Q:"], "max_gen_toks": 64}))
+    assert "different prompts" in compare({key: hf}, {key: longer}, TOL).problems[0]
+    # And the texts are still compared: "<unk>" kept by one run only is a difference.
+    unk = Item("g", 2, "strict-match", hf.requests, None, "so<unk> #### 7", "7")
+    assert "generations differ" in compare({key: hf}, {key: unk}, TOL).problems[0]
+
+
 def test_argmax_and_top_gap() -> None:
     assert argmax([-3.0, -1.0, -2.0]) == 1
     assert top_gap([-3.0, -1.0, -2.0]) == 1.0

@@ -84,6 +84,19 @@ def test_engine_arguments_reach_vllm(engine_run: EvalRun) -> None:
     assert f"'seed': {ENGINE_OPTIONS.seed}" in log
 
 
+def test_engine_generations_skip_special_tokens_as_hf_does(engine_run: EvalRun) -> None:
+    """The engine run's generation requests carry skip_special_tokens=True (see
+    vllm_runs.ENGINE_GEN_KWARGS); without it lm-eval's vllm backend writes them as text."""
+    gen_kwargs = [
+        args["arg_1"]
+        for path in engine_run.output_dir.rglob("samples_*.jsonl")
+        for line in path.read_text(encoding="utf-8").splitlines()
+        for args in json.loads(line)["arguments"].values()
+        if isinstance(args.get("arg_1"), dict)  # generate_until: (context, gen_kwargs)
+    ]
+    assert gen_kwargs and all(kw.get("skip_special_tokens") is True for kw in gen_kwargs)
+
+
 def test_server_reports_prompt_logprobs(server_run: ServerRun) -> None:
     assert server_run.info.models == (server_run.server.model,)
     assert server_run.info.prompt_logprobs is True

@@ -8,7 +8,9 @@ and of the log-likelihood per character of the choice, lm-eval's ``acc_norm``) m
 same, except on a near tie: when the best two choices are within ``2 * ll_tol`` in either
 run, the largest gap that per-choice differences of ``ll_tol`` can flip. Generation items
 (gsm8k): same prompt, same generated text (but for an incomplete character at the cut-off),
-same extracted answer (greedy decoding of the same float32 model on both sides). Text items
+same extracted answer (greedy decoding of the same float32 model on both sides); the
+generation arguments compared leave out :data:`DETOKENIZATION_OPTIONS`, which change how the
+generated tokens are written as text, not which tokens, and the texts are compared. Text items
 (the familiarity tasks, lm-eval's ``loglikelihood_rolling``): the text's log-likelihood, a sum
 over all its tokens, may differ by at most ``ll_tol`` nats per :data:`BYTES_PER_TOLERANCE`
 bytes of the text (at least ``ll_tol``), as the per-token differences add up.
@@ -24,6 +26,11 @@ from typing import Any
 
 BYTES_PER_TOLERANCE = 8
 """Text items: ``ll_tol`` per this many bytes (a token of the tiny tokenizer is 2-4 bytes)."""
+DETOKENIZATION_OPTIONS = frozenset({"skip_special_tokens", "spaces_between_special_tokens"})
+"""vLLM sampling options that only turn tokens into text. lm-eval's vllm backend defaults to
+skip_special_tokens=False where its hf backend (and vLLM's server) skip special tokens, so
+the vLLM tests' engine run sets skip_special_tokens=True and the hf run cannot take that
+argument (transformers' generate refuses it)."""
 Key = tuple[str, int, str]
 """(task, doc_id, filter): one row of an lm-eval samples file."""
 
@@ -61,7 +68,10 @@ def read_samples(output_dir: Path) -> dict[Key, Item]:
 
 
 def parse_row(task: str, row: dict[str, Any]) -> Item:
-    requests = tuple(tuple(str(v) for v in args.values()) for args in row["arguments"].values())
+    requests = tuple(
+        tuple(str(_without_detokenization(v)) for v in args.values())
+        for args in row["arguments"].values()
+    )
     resps = row["resps"]
     if len(requests) == 1 and len(requests[0]) == 1:  # loglikelihood_rolling: (text,)
         text = requests[0][0]
@@ -74,6 +84,13 @@ def parse_row(task: str, row: dict[str, Any]) -> Item:
     return Item(
         task, int(row["doc_id"]), str(row["filter"]), requests, None, str(resps[0][0]), answer
     )
+
+
+def _without_detokenization(arg: Any) -> Any:
+    """A generation request's kwargs without :data:`DETOKENIZATION_OPTIONS`; other args as given."""
+    if isinstance(arg, dict):
+        return {k: v for k, v in arg.items() if k not in DETOKENIZATION_OPTIONS}
+    return arg
 
 
 @dataclass
