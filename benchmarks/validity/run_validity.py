@@ -198,6 +198,8 @@ def orig_accuracy(eval_dir: Path) -> dict[str, float]:
 def variant_accuracy(eval_dir: Path) -> dict[str, dict[str, float]]:
     out: dict[str, dict[str, float]] = {}
     for path in sorted(eval_dir.rglob("samples_shadow_*.jsonl")):
+        if "_familiarity_" in path.name:  # the memorization test's texts: no accuracy
+            continue
         rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
         if not rows:
             continue
