@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from shadow_suite.errors import ShadowSuiteError
+from shadow_suite.gap.stats import clopper_pearson
 
 HERE = Path(__file__).resolve().parent
 VERDICT_POSITIVE = "benchmark_specific"
@@ -156,18 +157,6 @@ def stage_train(plan: Plan, work: Path, data_dir: Path | None) -> dict[str, Any]
 
 
 # -- stage 2: verdicts and error rates --------------------------------------------------------
-
-
-def clopper_pearson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
-    """Exact binomial interval for k successes in n."""
-    from scipy.stats import beta
-
-    if n == 0:
-        return (math.nan, math.nan)
-    a = (1 - level) / 2
-    low = 0.0 if k == 0 else float(beta.ppf(a, k, n - k + 1))
-    high = 1.0 if k == n else float(beta.ppf(1 - a, k + 1, n - k))
-    return (low, high)
 
 
 def rate(k: int, n: int) -> dict[str, Any]:

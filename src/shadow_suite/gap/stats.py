@@ -71,6 +71,17 @@ def wilson_interval(successes: int, n: int) -> tuple[float, float]:
     return (float(ci.low), float(ci.high))
 
 
+def clopper_pearson(successes: int, n: int, level: float = CONFIDENCE) -> tuple[float, float]:
+    """Exact binomial interval for an error rate measured on n models ((nan, nan) for n = 0):
+    at k = 0 or k = n it stays honest where Wilson's would be optimistic."""
+    if n == 0:
+        return (float("nan"), float("nan"))
+    a = (1 - level) / 2
+    low = 0.0 if successes == 0 else float(stats.beta.ppf(a, successes, n - successes + 1))
+    high = 1.0 if successes == n else float(stats.beta.ppf(1 - a, successes + 1, n - successes))
+    return (low, high)
+
+
 def above_chance(successes: int, n: int, chance: float) -> float:
     """One-sided p-value that accuracy exceeds ``chance`` (binomial test, 'greater').
 

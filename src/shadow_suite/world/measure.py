@@ -15,13 +15,15 @@ Every rate is k of n with its Clopper-Pearson 95% interval.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from shadow_suite.error_rates import MeasuredRate
 from shadow_suite.errors import ShadowSuiteError
+from shadow_suite.gap.stats import clopper_pearson
+from shadow_suite.report.words import measured_rate
 
 VERDICT_POSITIVE = "benchmark_specific"
 STRONG_GAIN = 0.20
@@ -30,43 +32,11 @@ MARGINS = tuple(round(0.01 * k, 2) for k in range(0, 31))
 """Verdict margins of the ROC (shares: 0.02 = 2 points)."""
 
 
-@dataclass(frozen=True)
-class Rate:
-    k: int
-    n: int
-    ci_low: float
-    ci_high: float
-
-    @property
-    def rate(self) -> float | None:
-        return self.k / self.n if self.n else None
-
-    def text(self) -> str:
-        if not self.n:
-            return "n/a (n = 0)"
-        assert self.rate is not None
-        return (
-            f"{100 * self.rate:.1f}% [{100 * self.ci_low:.1f}, {100 * self.ci_high:.1f}] "
-            f"({self.k}/{self.n})"
-        )
-
-
-def clopper_pearson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
-    """Exact binomial interval for k successes in n ((nan, nan) for n = 0)."""
-    from scipy.stats import beta
-
-    if n == 0:
-        return (math.nan, math.nan)
-    a = (1 - level) / 2
-    low = 0.0 if k == 0 else float(beta.ppf(a, k, n - k + 1))
-    high = 1.0 if k == n else float(beta.ppf(1 - a, k + 1, n - k))
-    return (low, high)
-
-
-def rate(hits: Sequence[bool]) -> Rate:
+def rate(hits: Sequence[bool]) -> MeasuredRate:
+    """k of n hits, with the Clopper-Pearson 95% interval."""
     k, n = sum(hits), len(hits)
     low, high = clopper_pearson(k, n)
-    return Rate(k, n, low, high)
+    return MeasuredRate(k, n, low, high)
 
 
 @dataclass(frozen=True)
@@ -139,9 +109,10 @@ def member_outcome(
     rows = [] if memo is None else [r for r in memo.primary_rows() if r.p_holm is not None]
     best = min(rows, key=lambda r: r.p_holm or 1.0) if rows else None
     by_feature: dict[str, bool] = {}
-    for row in [] if memo is None else memo.rows:
-        hit = row.p_holm is not None and row.p_holm < memo.alpha  # type: ignore[union-attr]
-        by_feature[row.feature] = by_feature.get(row.feature, False) or hit
+    if memo is not None:
+        for row in memo.rows:
+            hit = row.p_holm is not None and row.p_holm < memo.alpha
+            by_feature[row.feature] = by_feature.get(row.feature, False) or hit
     return MemberOutcome(
         name,
         regime,
@@ -164,23 +135,23 @@ def member_outcome(
 class Measured:
     verdict_classes: dict[str, dict[str, int]]
     """Truth -> verdict class -> members."""
-    verdict_false_positive: Rate
+    verdict_false_positive: MeasuredRate
     """Clean members called ``benchmark_specific``."""
-    verdict_detection_aligned: Rate
-    verdict_detection_contaminated: Rate
-    verdict_detection_per_dose: dict[str, Rate]
-    verdict_detection_strong: Rate
+    verdict_detection_aligned: MeasuredRate
+    verdict_detection_contaminated: MeasuredRate
+    verdict_detection_per_dose: dict[str, MeasuredRate]
+    verdict_detection_strong: MeasuredRate
     """Contaminated members whose orig accuracy rose by ``STRONG_GAIN`` or more over the base
     on some benchmark (the issue's goal: >= 80% of these called)."""
     verdict_on_all_formats: dict[str, int]
     """Verdict classes of members contaminated in every format (invisible to it by design)."""
-    memorization_false_positive: Rate
+    memorization_false_positive: MeasuredRate
     """Clean and aligned members (no test item seen) whose memorization test fired."""
-    memorization_detection_per_dose: dict[str, Rate]
+    memorization_detection_per_dose: dict[str, MeasuredRate]
     """Contaminated members (either kind) detected, by dose."""
     roc: list[dict[str, float | None]]
     """Verdict margin -> detection (contaminated and aligned) and false-positive rates."""
-    memorization_features: dict[str, dict[str, Rate]]
+    memorization_features: dict[str, dict[str, MeasuredRate]]
     """Feature -> its false-positive rate (clean and aligned) and detection rate (every
     contaminated member), had the test used it."""
     family_shares: dict[str, dict[str, int]]
@@ -196,26 +167,28 @@ class Measured:
         out = [
             f"verdict classes by truth: {json.dumps(self.verdict_classes)}",
             f"verdict false-positive rate (clean called {VERDICT_POSITIVE}): "
-            f"{self.verdict_false_positive.text()}",
-            f"verdict detection, aligned: {self.verdict_detection_aligned.text()}",
-            f"verdict detection, contaminated: {self.verdict_detection_contaminated.text()}",
+            f"{measured_rate(self.verdict_false_positive)}",
+            f"verdict detection, aligned: {measured_rate(self.verdict_detection_aligned)}",
+            f"verdict detection, contaminated: {measured_rate(self.verdict_detection_contaminated)}",
         ]
-        out += [f"  {dose}: {r.text()}" for dose, r in self.verdict_detection_per_dose.items()]
+        out += [
+            f"  {dose}: {measured_rate(r)}" for dose, r in self.verdict_detection_per_dose.items()
+        ]
         out.append(
-            f"  orig +{100 * STRONG_GAIN:.0f} points or more: {self.verdict_detection_strong.text()}"
+            f"  orig +{100 * STRONG_GAIN:.0f} points or more: {measured_rate(self.verdict_detection_strong)}"
         )
         out.append(f"verdict on contaminated-in-every-format: {self.verdict_on_all_formats}")
         out.append(
             "memorization false-positive rate (clean and aligned): "
-            f"{self.memorization_false_positive.text()}"
+            f"{measured_rate(self.memorization_false_positive)}"
         )
         out += [
-            f"  memorization detection {dose}: {r.text()}"
+            f"  memorization detection {dose}: {measured_rate(r)}"
             for dose, r in self.memorization_detection_per_dose.items()
         ]
         out += [
-            f"  memorization feature {name}: false positives {r['false_positive'].text()}, "
-            f"detection {r['detection'].text()}"
+            f"  memorization feature {name}: false positives {measured_rate(r['false_positive'])}, "
+            f"detection {measured_rate(r['detection'])}"
             for name, r in self.memorization_features.items()
         ]
         out.append(f"families carrying the positive verdicts: {json.dumps(self.family_shares)}")
