@@ -198,8 +198,9 @@ def stage_members(plan: Plan, work: Path, workers: int, log: Any) -> dict[str, A
 
 
 def stage_analyse(plan: Plan, work: Path) -> dict[str, Any]:
-    from shadow_suite.world.measure import measure, member_outcome
+    from shadow_suite.world.measure import measure, member_outcome, orig_accuracy
 
+    base_orig = orig_accuracy(work / "base-eval")
     outcomes = []
     for spec in plan.members:
         eval_dir = work / "members" / spec.name / "eval"
@@ -207,7 +208,13 @@ def stage_analyse(plan: Plan, work: Path) -> dict[str, Any]:
             continue
         outcomes.append(
             member_outcome(
-                spec.name, spec.regime, spec.truth, spec.dose, eval_dir, work / "base-eval"
+                spec.name,
+                spec.regime,
+                spec.truth,
+                spec.dose,
+                eval_dir,
+                work / "base-eval",
+                base_orig,
             )
         )
     measured = measure(outcomes)

@@ -87,18 +87,29 @@ def orig_accuracy(eval_dir: Path) -> dict[str, float]:
 
 
 def member_outcome(
-    name: str, regime: str, truth: str, dose: str, eval_dir: Path, base_eval: Path
+    name: str,
+    regime: str,
+    truth: str,
+    dose: str,
+    eval_dir: Path,
+    base_eval: Path,
+    base_orig: dict[str, float],
 ) -> MemberOutcome:
+    """The member's card against the base; ``base_orig`` is :func:`orig_accuracy` of the
+    base (read once for the whole population, not once per member)."""
     from shadow_suite.report.card import build_card
 
-    base = orig_accuracy(base_eval)
-    gain = {b: a - base[b] for b, a in orig_accuracy(eval_dir).items() if b in base}
     try:
         card = build_card([eval_dir], references=[base_eval])
     except ShadowSuiteError as err:
         return MemberOutcome(
-            name, regime, truth, dose, None, None, None, None, gain, None, None, None, str(err)
+            name, regime, truth, dose, None, None, None, None, {}, None, None, None, str(err)
         )
+    gain = {
+        b.benchmark: b.acc_orig - base_orig[b.benchmark]
+        for b in card.gap.benchmarks
+        if b.benchmark in base_orig
+    }
     h = card.gap.headline
     reference = card.gap.reference
     families = {
