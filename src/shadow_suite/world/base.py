@@ -35,6 +35,7 @@ from shadow_suite.world import texts
 from shadow_suite.world.build import World
 from shadow_suite.world.models import Architecture, new_model
 from shadow_suite.world.train import (
+    MAX_DOC_TOKENS,
     Encoded,
     Schedule,
     encode_documents,
@@ -46,7 +47,6 @@ from shadow_suite.world.train import (
 Kind = Literal["prose", "closed", "find", "open_book", "recall", "value_after"]
 Log = Callable[[str], None]
 TRAINING_FILE = "training.json"
-MAX_DOC_TOKENS = 256
 
 
 @dataclass(frozen=True)

@@ -25,10 +25,15 @@ from shadow_suite.stage import run_stage, stage_is_done
 from shadow_suite.world.build import World
 from shadow_suite.world.regimes import MemberSpec, member_epoch
 from shadow_suite.world.spec import WORLD_BENCHMARKS
-from shadow_suite.world.train import Schedule, encode_documents, exactly, tokenize_with
+from shadow_suite.world.train import (
+    MAX_DOC_TOKENS,
+    Schedule,
+    encode_documents,
+    exactly,
+    tokenize_with,
+)
 
 Log = Callable[[str], None]
-MAX_DOC_TOKENS = 256
 
 
 @dataclass(frozen=True)

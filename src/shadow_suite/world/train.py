@@ -27,6 +27,10 @@ from shadow_suite.world.texts import Doc
 Log = Callable[[str], None]
 
 
+MAX_DOC_TOKENS = 256
+"""Longest document trained on (tokens; longer ones are cut): every world document fits."""
+
+
 @dataclass(frozen=True)
 class Encoded:
     """Documents as token ids with a per-token loss weight (the weight of predicting that
